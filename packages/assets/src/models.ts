@@ -1,0 +1,105 @@
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { TrbenchError } from '@trbench/core';
+import { writeFileAtomic } from './atomic-write.ts';
+import { sha256FileCached } from './hash.ts';
+import { convertLlama2cToGguf } from './llama2c.ts';
+import { cacheDir } from './paths.ts';
+import { FILES } from './registry.ts';
+import { downloadTo, ensureFile } from './store.ts';
+
+/** A model file ready to load, with what every record needs to identify it. */
+export interface ResolvedModel {
+  name: string;
+  /** GGUF file. */
+  path: string;
+  sha256: string;
+  /** Token ids that end generation beyond the vocabulary's own end-of-generation set. */
+  extraStopTokens: number[];
+  /** Prompt template to use when a config does not say. */
+  defaultTemplate: 'raw' | 'vicuna' | 'chatml';
+  /** How the file was obtained (checkpoint hashes for converted models). */
+  provenance: Record<string, string>;
+}
+
+/** Models known by name. */
+export const KNOWN_MODELS = ['stories260K'] as const;
+
+async function stories260K(): Promise<ResolvedModel> {
+  const ckpt = await ensureFile(FILES.stories260KCheckpoint);
+  const tok = await ensureFile(FILES.stories260KTokenizer);
+  const out = path.join(cacheDir(), 'models', 'stories260K.gguf');
+  if (!existsSync(out)) {
+    const gguf = convertLlama2cToGguf(readFileSync(ckpt.path), readFileSync(tok.path), 'stories260K', { checkpoint: ckpt.path, tokenizer: tok.path });
+    writeFileAtomic(out, gguf);
+  }
+  return {
+    name: 'stories260K',
+    path: out,
+    sha256: await sha256FileCached(out),
+    // llama2.c's run.c ends a story when the model emits BOS, the story delimiter of TinyStories.
+    extraStopTokens: [1],
+    defaultTemplate: 'raw',
+    provenance: {
+      checkpointSha256: FILES.stories260KCheckpoint.sha256,
+      tokenizerSha256: FILES.stories260KTokenizer.sha256,
+      converter: 'trbench llama2c->gguf (F32)',
+    },
+  };
+}
+
+/** Checks the GGUF magic so a wrong file fails with a clear message instead of a llama.cpp log line. */
+export function assertGgufFile(file: string): void {
+  if (!existsSync(file)) throw new TrbenchError(`model file not found: ${file}`);
+  if (!statSync(file).isFile()) throw new TrbenchError(`model path is not a file: ${file}`);
+  const fd = openSync(file, 'r');
+  const magic = Buffer.alloc(4);
+  try {
+    readSync(fd, magic, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (magic.toString('latin1') !== 'GGUF') throw new TrbenchError(`not a GGUF file: ${file} (expected the bytes "GGUF" at the start)`);
+}
+
+/** Parses `hf:owner/repo/path/to/file.gguf[@revision]`. */
+export function parseHfUri(uri: string): { repo: string; file: string; revision: string } {
+  const m = /^hf:([^/@\s]+\/[^/@\s]+)\/([^@\s]+\.gguf)(?:@([\w.-]+))?$/.exec(uri);
+  if (!m) throw new TrbenchError(`bad model URI ${uri}: expected hf:<owner>/<repo>/<file>.gguf[@revision]`);
+  return { repo: m[1], file: m[2], revision: m[3] ?? 'main' };
+}
+
+/**
+ * Resolves a model spec: a known name (`stories260K`), a path to a `.gguf` file, or
+ * `hf:owner/repo/file.gguf[@rev]` (downloaded into the cache once).
+ */
+export async function resolveModel(spec: string, options: { expectedSha256?: string } = {}): Promise<ResolvedModel> {
+  let resolved: ResolvedModel;
+  if (spec === 'stories260K') {
+    resolved = await stories260K();
+  } else if (spec.startsWith('hf:')) {
+    const { repo, file, revision } = parseHfUri(spec);
+    const target = path.join(cacheDir(), 'hf', repo, revision, file);
+    if (!existsSync(target)) {
+      await downloadUnpinned(`https://huggingface.co/${repo}/resolve/${revision}/${file}`, target);
+    }
+    assertGgufFile(target);
+    resolved = { name: spec, path: target, sha256: await sha256FileCached(target), extraStopTokens: [], defaultTemplate: 'raw', provenance: { source: spec } };
+  } else if (spec.endsWith('.gguf') || existsSync(spec)) {
+    const file = path.resolve(spec);
+    assertGgufFile(file);
+    resolved = { name: path.basename(file, '.gguf'), path: file, sha256: await sha256FileCached(file), extraStopTokens: [], defaultTemplate: 'raw', provenance: {} };
+  } else {
+    throw new TrbenchError(`unknown model ${JSON.stringify(spec)}: use one of ${KNOWN_MODELS.join(', ')}, a path to a .gguf file, or hf:<owner>/<repo>/<file>.gguf`);
+  }
+  if (options.expectedSha256 && options.expectedSha256 !== resolved.sha256) {
+    throw new TrbenchError(`checksum mismatch for model ${spec}: ${resolved.path} has sha256 ${resolved.sha256}, expected ${options.expectedSha256}`);
+  }
+  return resolved;
+}
+
+async function downloadUnpinned(url: string, target: string): Promise<void> {
+  const tmp = `${target}.download`;
+  await downloadTo(url, tmp, 'download the .gguf yourself and pass its path');
+  renameSync(tmp, target);
+}

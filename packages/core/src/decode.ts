@@ -1,0 +1,177 @@
+import { Draft } from './draft.ts';
+import type { Drafter } from './drafter.ts';
+import { TrbenchError } from './errors.ts';
+import { TokenHistory } from './history.ts';
+import { meanAcceptedTokens, StepLog, sum } from './metrics.ts';
+import type { TargetModel } from './model.ts';
+import { Predictions } from './predictions.ts';
+import { Acceptance, verifyGreedy } from './verify.ts';
+
+export interface DecodeOptions {
+  /** Stop after this many new tokens (>= 1). Steps that would pass it are truncated exactly. */
+  maxNewTokens: number;
+  /** Stop when an end-of-generation token is produced (default true). */
+  stopAtEndOfGeneration?: boolean;
+}
+
+export type StopReason = 'eos' | 'length' | 'context';
+
+/** One finished request. Token counting is the same for every method: ids committed by the loop. */
+export interface GenerationResult {
+  /** Generated token ids; the end-of-generation token is included when one stopped the request. */
+  tokens: Int32Array;
+  stopReason: StopReason;
+  /** Forward passes after prefill. */
+  steps: number;
+  /** Tokens committed per step (accepted drafts + bonus); sums to `tokens.length`. */
+  acceptLengths: Int32Array;
+  /** Draft size (nodes, root included) per step. */
+  draftNodes: Int32Array;
+  /** Mean accepted tokens per step (MAT). */
+  meanAcceptedTokens: number;
+  timing: {
+    prefillMs: number;
+    draftMs: number;
+    forwardMs: number;
+    updateMs: number;
+    /** Verification, KV pruning and bookkeeping. */
+    otherMs: number;
+    /** Wall time of the whole request: prefill and every step. */
+    totalMs: number;
+  };
+}
+
+/**
+ * The one decode loop every method runs through. Reusable across requests: buffers are sized once for
+ * the model and drafter and nothing is allocated per step.
+ */
+export class DecodeLoop {
+  readonly model: TargetModel;
+  readonly drafter: Drafter;
+  private readonly draft: Draft;
+  private readonly predictions: Predictions;
+  private readonly acceptance: Acceptance;
+  private readonly history = new TokenHistory();
+  private readonly log = new StepLog();
+  private promptPredictions: Predictions | null = null;
+
+  constructor(model: TargetModel, drafter: Drafter) {
+    if (drafter.maxDraftNodes > model.maxDraftNodes) {
+      throw new TrbenchError(`drafter ${drafter.name} proposes up to ${drafter.maxDraftNodes} nodes but the model was opened for ${model.maxDraftNodes}`);
+    }
+    if (drafter.topK > model.topK) {
+      throw new TrbenchError(`drafter ${drafter.name} needs top-${drafter.topK} but the model was opened with top-${model.topK}`);
+    }
+    this.model = model;
+    this.drafter = drafter;
+    this.draft = new Draft(drafter.maxDraftNodes);
+    this.predictions = new Predictions(drafter.maxDraftNodes, model.topK);
+    this.acceptance = new Acceptance(drafter.maxDraftNodes);
+  }
+
+  /** Generates a continuation of `prompt` (token ids, BOS included if the model wants one). */
+  generate(prompt: Int32Array, options: DecodeOptions): GenerationResult {
+    const { model, drafter, draft, predictions, acceptance, history, log } = this;
+    const maxNew = options.maxNewTokens;
+    if (!Number.isInteger(maxNew) || maxNew < 1) throw new TrbenchError(`max new tokens must be an integer >= 1, got ${maxNew}`);
+    if (prompt.length < 1) throw new TrbenchError('the prompt has no tokens (a model without BOS needs a non-empty prompt)');
+    const contextSize = model.info.contextSize;
+    if (prompt.length > contextSize) {
+      throw new TrbenchError(`the prompt has ${prompt.length} tokens but the context holds ${contextSize}`);
+    }
+    const stopAtEog = options.stopAtEndOfGeneration ?? true;
+    const t0 = performance.now();
+
+    history.begin(prompt, maxNew);
+    log.clear();
+    log.reserve(maxNew);
+    model.reset();
+    let promptPredictions: Predictions | null = null;
+    if (drafter.wantsPromptPredictions) {
+      if (!this.promptPredictions || this.promptPredictions.capacity < prompt.length) {
+        this.promptPredictions = new Predictions(Math.max(prompt.length, 64), model.topK);
+      }
+      promptPredictions = this.promptPredictions;
+      promptPredictions.count = 0;
+    }
+    // The last prompt token is the first root: its KV is computed by the first step, as in the TR
+    // reference. Prediction row i (cold-start seeding) follows prompt token i, for all but the last.
+    if (prompt.length > 1) model.prefill(prompt.subarray(0, prompt.length - 1), promptPredictions);
+    drafter.beginRequest(history, promptPredictions);
+    const tPrefill = performance.now();
+
+    let root = prompt[prompt.length - 1];
+    let produced = 0;
+    let stopReason: StopReason = 'length';
+    for (;;) {
+      const committed = model.committedLength;
+      if (committed >= contextSize) {
+        stopReason = 'context';
+        break;
+      }
+      const tStep = performance.now();
+      draft.reset(root);
+      drafter.propose(history, draft);
+      if (committed + draft.maxDepth >= contextSize) draft.truncateToDepth(contextSize - 1 - committed);
+      const tDrafted = performance.now();
+      model.evaluate(draft, predictions);
+      const tEvaluated = performance.now();
+      verifyGreedy(draft, predictions, acceptance);
+      model.commit(acceptance.path, acceptance.length);
+
+      // Commit accepted drafts (path[1..]) then the bonus token, stopping exactly at the limits.
+      let committedThisStep = 0;
+      let finished = false;
+      for (let j = 1; j <= acceptance.length && !finished; j++) {
+        const token = j < acceptance.length ? draft.tokens[acceptance.path[j]] : acceptance.bonusToken;
+        history.push(token);
+        produced++;
+        committedThisStep++;
+        if (stopAtEog && model.isEndOfGeneration(token)) {
+          stopReason = 'eos';
+          finished = true;
+        } else if (produced >= maxNew) {
+          stopReason = 'length';
+          finished = true;
+        }
+      }
+      const s = log.steps++;
+      log.acceptLengths[s] = committedThisStep;
+      log.draftNodes[s] = draft.count;
+      log.draftMs[s] = tDrafted - tStep;
+      log.forwardMs[s] = tEvaluated - tDrafted;
+      if (finished) {
+        log.updateMs[s] = 0;
+        log.otherMs[s] = performance.now() - tEvaluated;
+        break;
+      }
+      const tBeforeUpdate = performance.now();
+      drafter.observe(draft, predictions, acceptance, history);
+      const tUpdated = performance.now();
+      log.updateMs[s] = tUpdated - tBeforeUpdate;
+      log.otherMs[s] = tBeforeUpdate - tEvaluated;
+      root = acceptance.bonusToken;
+    }
+    drafter.endRequest(history);
+    const tEnd = performance.now();
+
+    const steps = log.steps;
+    const acceptLengths = log.acceptLengths.slice(0, steps);
+    return {
+      tokens: history.generated().slice(),
+      stopReason,
+      steps,
+      acceptLengths,
+      draftNodes: log.draftNodes.slice(0, steps),
+      meanAcceptedTokens: meanAcceptedTokens(acceptLengths),
+      timing: {
+        prefillMs: tPrefill - t0,
+        draftMs: sum(log.draftMs.subarray(0, steps)),
+        forwardMs: sum(log.forwardMs.subarray(0, steps)),
+        updateMs: sum(log.updateMs.subarray(0, steps)),
+        otherMs: sum(log.otherMs.subarray(0, steps)),
+        totalMs: tEnd - t0,
+      },
+    };
+  }
+}

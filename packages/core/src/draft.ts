@@ -1,0 +1,158 @@
+/**
+ * A draft: the tokens one forward pass evaluates after the committed prefix.
+ *
+ * Node 0 is the root, the last committed token whose KV is not in the cache yet. Every other node has a
+ * parent with a smaller index, so node order is always a topological order. By default a node sees
+ * (attends to) the committed prefix, its ancestors and itself, and sits at position `prefix + depth`:
+ * that is tree attention. `allowSee` adds extra visibility for patterns that are not trees; a node's
+ * descendants inherit what it sees, because its KV already carries that information.
+ *
+ * Nodes marked not verifiable (e.g. Lookahead's Jacobi window) are evaluated but can never be accepted:
+ * verification only walks verifiable children.
+ *
+ * All storage is preallocated typed arrays sized by `capacity`; `reset` + `add` never allocate.
+ */
+export class Draft {
+  /** Most nodes (root included) this draft can hold. */
+  readonly capacity: number;
+  /** 32-bit words per visibility row. */
+  readonly rowWords: number;
+  /** Number of nodes in use, root included. */
+  count = 0;
+  /** Token id of each node. */
+  readonly tokens: Int32Array;
+  /** Parent index of each node; -1 for the root. */
+  readonly parent: Int32Array;
+  /** Tree depth (root = 0). Also the position offset from the root. */
+  readonly depth: Int32Array;
+  /** 1 when verification may accept the node. */
+  readonly verifiable: Uint8Array;
+  /** Visibility bitsets: bit j of row i is set when node i attends to node j (i sees itself). */
+  readonly visibility: Uint32Array;
+  /** First child / next sibling links, in insertion order; -1 terminates. */
+  readonly firstChild: Int32Array;
+  readonly nextSibling: Int32Array;
+  private readonly lastChild: Int32Array;
+  private extraEdges = false;
+  private deepest = 0;
+
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`draft capacity must be an integer >= 1, got ${capacity}`);
+    this.capacity = capacity;
+    this.rowWords = (capacity + 31) >>> 5;
+    this.tokens = new Int32Array(capacity);
+    this.parent = new Int32Array(capacity);
+    this.depth = new Int32Array(capacity);
+    this.verifiable = new Uint8Array(capacity);
+    this.visibility = new Uint32Array(capacity * this.rowWords);
+    this.firstChild = new Int32Array(capacity);
+    this.nextSibling = new Int32Array(capacity);
+    this.lastChild = new Int32Array(capacity);
+  }
+
+  /** Empties the draft and places the root token. */
+  reset(rootToken: number): void {
+    this.count = 1;
+    this.extraEdges = false;
+    this.deepest = 0;
+    this.tokens[0] = rootToken;
+    this.parent[0] = -1;
+    this.depth[0] = 0;
+    this.verifiable[0] = 1;
+    this.firstChild[0] = -1;
+    this.nextSibling[0] = -1;
+    this.lastChild[0] = -1;
+    const w = this.rowWords;
+    this.visibility.fill(0, 0, w);
+    this.visibility[0] = 1;
+  }
+
+  /** True when no node has visibility beyond its ancestors. */
+  get isTree(): boolean {
+    return !this.extraEdges;
+  }
+
+  /** Largest node depth in the draft. */
+  get maxDepth(): number {
+    return this.deepest;
+  }
+
+  /** Space left for more nodes. */
+  get free(): number {
+    return this.capacity - this.count;
+  }
+
+  /**
+   * Appends a node under `parent` and returns its index.
+   * @param verifiable false for helper tokens that must be evaluated but never accepted.
+   */
+  add(token: number, parent: number, verifiable = true): number {
+    const i = this.count;
+    if (i >= this.capacity) throw new RangeError(`draft is full (capacity ${this.capacity})`);
+    if (parent < 0 || parent >= i) throw new RangeError(`parent ${parent} of node ${i} must be an existing node`);
+    this.count = i + 1;
+    this.tokens[i] = token;
+    this.parent[i] = parent;
+    const d = this.depth[parent] + 1;
+    this.depth[i] = d;
+    if (d > this.deepest) this.deepest = d;
+    this.verifiable[i] = verifiable ? 1 : 0;
+    this.firstChild[i] = -1;
+    this.nextSibling[i] = -1;
+    this.lastChild[i] = -1;
+    const last = this.lastChild[parent];
+    if (last < 0) this.firstChild[parent] = i;
+    else this.nextSibling[last] = i;
+    this.lastChild[parent] = i;
+    const w = this.rowWords;
+    this.visibility.copyWithin(i * w, parent * w, parent * w + w);
+    this.visibility[i * w + (i >>> 5)] |= 1 << (i & 31);
+    return i;
+  }
+
+  /**
+   * Lets node `i` also attend to an earlier node `j` that is not its ancestor (a non-tree pattern).
+   * Call before adding `i`'s descendants: they copy `i`'s row when added.
+   */
+  allowSee(i: number, j: number): void {
+    if (i <= 0 || i >= this.count || j < 0 || j >= i) throw new RangeError(`allowSee(${i}, ${j}): need 0 <= j < i < count`);
+    this.visibility[i * this.rowWords + (j >>> 5)] |= 1 << (j & 31);
+    this.extraEdges = true;
+  }
+
+  /** Whether node `i` attends to node `j`. */
+  sees(i: number, j: number): boolean {
+    return (this.visibility[i * this.rowWords + (j >>> 5)] & (1 << (j & 31))) !== 0;
+  }
+
+  /** Number of direct children of node `i`. */
+  childCount(i: number): number {
+    let n = 0;
+    for (let c = this.firstChild[i]; c >= 0; c = this.nextSibling[c]) n++;
+    return n;
+  }
+
+  /**
+   * Drops every node deeper than `maxDepth` (used when the context is nearly full). Nodes keep their
+   * relative order; parents and visibility are remapped.
+   */
+  truncateToDepth(maxDepth: number): void {
+    if (maxDepth >= this.deepest) return;
+    if (this.extraEdges) throw new Error('truncateToDepth is only supported for tree drafts');
+    const n = this.count;
+    const newIndex = new Int32Array(n);
+    const tokens = Array.from(this.tokens.subarray(0, n));
+    const parents = Array.from(this.parent.subarray(0, n));
+    const verifiable = Array.from(this.verifiable.subarray(0, n));
+    const depths = Array.from(this.depth.subarray(0, n));
+    this.reset(tokens[0]);
+    newIndex[0] = 0;
+    for (let i = 1; i < n; i++) {
+      if (depths[i] > maxDepth) {
+        newIndex[i] = -1;
+        continue;
+      }
+      newIndex[i] = this.add(tokens[i], newIndex[parents[i]], verifiable[i] === 1);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import type { Draft } from './draft.ts';
+import type { TokenHistory } from './history.ts';
+import type { Predictions } from './predictions.ts';
+import type { Acceptance } from './verify.ts';
+
+/** What a drafter needs to know about the model it drafts for. */
+export interface DrafterContext {
+  vocabSize: number;
+  /** sha256 of the target model's weights (for persisted state such as TR's matrix). */
+  modelSha256: string;
+}
+
+/**
+ * A drafter proposes a draft for the current context, then is told what the model predicted at every
+ * node and which path was accepted. It never sees logits or the KV cache: the decode loop and the
+ * backend own those. One drafter instance serves many requests in sequence; state that survives
+ * between requests (TR's matrix, a suffix tree of earlier outputs) is the drafter's own business.
+ */
+export interface Drafter {
+  /** Method name as it appears in records (`ar`, `tr`, `pld`, ...). */
+  readonly name: string;
+  /** Upper bound of nodes, root included, that `propose` may produce. */
+  readonly maxDraftNodes: number;
+  /** Top-k width needed in `observe` (1 = argmax only). */
+  readonly topK: number;
+  /** Whether `beginRequest` wants a prediction row for every prompt position (costs prefill outputs). */
+  readonly wantsPromptPredictions: boolean;
+  /** Parameters that identify this configuration (recorded with results). */
+  readonly params: Readonly<Record<string, unknown>>;
+
+  /**
+   * Called once per request after prefill. `promptPredictions` (only when `wantsPromptPredictions`) has
+   * `promptLength - 1` rows: row i is the prediction after prompt token i; the last prompt token is the
+   * first root and is predicted by the first step.
+   */
+  beginRequest(history: TokenHistory, promptPredictions: Predictions | null): void;
+  /** Adds nodes under the root (`draft` arrives reset to the last committed token). */
+  propose(history: TokenHistory, draft: Draft): void;
+  /**
+   * Told what the model predicted for every node of the draft just verified and what was accepted.
+   * Not called on the final step of a request (EOS accepted or length reached), as in the TR reference.
+   * `history` already contains the accepted tokens and the bonus token.
+   */
+  observe(draft: Draft, predictions: Predictions, acceptance: Acceptance, history: TokenHistory): void;
+  /** Called once when the request is finished. */
+  endRequest(history: TokenHistory): void;
+}

@@ -1,0 +1,75 @@
+import type { Draft } from './draft.ts';
+import type { Predictions } from './predictions.ts';
+
+/** Identity of a loaded model and the engine that runs it; attached to every number trbench reports. */
+export interface ModelInfo {
+  /** Short name (registry name or file name). */
+  name: string;
+  /** Path of the weights file that was loaded. */
+  path: string;
+  /** sha256 of the weights file, hex. */
+  sha256: string;
+  vocabSize: number;
+  /** Context length (tokens) of the evaluation context. */
+  contextSize: number;
+}
+
+export interface BackendInfo {
+  /** e.g. `llama.cpp`, `onnxruntime`. */
+  name: string;
+  /** Engine version string, e.g. `node-llama-cpp 3.21.1 / llama.cpp v0.4.0`. */
+  version: string;
+  /** Compute device in words, e.g. `cpu`, `cuda`. */
+  device: string;
+  threads: number;
+}
+
+/** Options every backend accepts when opening a model. */
+export interface TargetModelOptions {
+  /** Largest draft (nodes, root included) that will be evaluated in one forward. */
+  maxDraftNodes: number;
+  /** Top-k width the drafters need per node (>= 1). */
+  topK: number;
+  /** CPU threads for evaluation. Default 1: on tiny models thread synchronisation dominates. */
+  threads?: number;
+  /** Context length; default: the model's training context. */
+  contextSize?: number;
+}
+
+/**
+ * A target model that can evaluate a whole draft in one forward pass. Implementations keep a KV cache
+ * of the committed tokens; `evaluate` must leave it logically unchanged until `commit` is called.
+ */
+export interface TargetModel {
+  readonly info: ModelInfo;
+  readonly backend: BackendInfo;
+  /** Width of the top-k rows this model fills. */
+  readonly topK: number;
+  /** Largest draft `evaluate` accepts. */
+  readonly maxDraftNodes: number;
+  /** Token ids that end generation. */
+  isEndOfGeneration(token: number): boolean;
+  /** Tokenizes text; `addBos` prepends the model's BOS where the model uses one. */
+  tokenize(text: string, addBos: boolean): Int32Array;
+  /** Text of a token sequence (special tokens rendered as nothing). */
+  detokenize(tokens: ArrayLike<number>): string;
+
+  /** Number of tokens whose KV is in the cache. */
+  readonly committedLength: number;
+  /** Forgets every committed token. */
+  reset(): void;
+  /**
+   * Appends tokens to the committed context. With `out`, fills one prediction row per token
+   * (the prediction after that token), used for cold-start seeding.
+   */
+  prefill(tokens: ArrayLike<number>, out?: Predictions | null): void;
+  /** Evaluates every node of `draft` in one forward; fills row i of `out` with the prediction after node i. */
+  evaluate(draft: Draft, out: Predictions, withLogSumExp?: boolean): void;
+  /**
+   * Keeps only the given root-to-node path (node indices of the last evaluated draft, root first) and
+   * appends it to the committed context.
+   */
+  commit(pathNodes: Int32Array, pathLength: number): void;
+  /** Releases native resources. */
+  dispose(): void;
+}
