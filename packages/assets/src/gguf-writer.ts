@@ -1,7 +1,18 @@
 /** GGUF value types (gguf.h). */
 export const GGUF_TYPE = {
-  UINT8: 0, INT8: 1, UINT16: 2, INT16: 3, UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9,
-  UINT64: 10, INT64: 11, FLOAT64: 12,
+  UINT8: 0,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 3,
+  UINT32: 4,
+  INT32: 5,
+  FLOAT32: 6,
+  BOOL: 7,
+  STRING: 8,
+  ARRAY: 9,
+  UINT64: 10,
+  INT64: 11,
+  FLOAT64: 12,
 } as const;
 
 /** ggml tensor types this writer can emit. */
@@ -38,27 +49,89 @@ class ByteWriter {
     this.buf.copy(grown, 0, 0, this.length);
     this.buf = grown;
   }
-  u8(v: number): void { this.ensure(1); this.buf.writeUInt8(v, this.length); this.length += 1; }
-  u32(v: number): void { this.ensure(4); this.buf.writeUInt32LE(v, this.length); this.length += 4; }
-  i32(v: number): void { this.ensure(4); this.buf.writeInt32LE(v, this.length); this.length += 4; }
-  f32(v: number): void { this.ensure(4); this.buf.writeFloatLE(v, this.length); this.length += 4; }
-  u64(v: number): void { this.ensure(8); this.buf.writeBigUInt64LE(BigInt(v), this.length); this.length += 8; }
-  bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.length); this.length += b.length; }
-  str(s: string): void { const b = Buffer.from(s, 'utf8'); this.u64(b.length); this.bytes(b); }
-  pad(alignment: number): void { while (this.length % alignment !== 0) this.u8(0); }
-  result(): Buffer { return this.buf.subarray(0, this.length); }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf.writeUInt8(v, this.length);
+    this.length += 1;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(v, this.length);
+    this.length += 4;
+  }
+  i32(v: number): void {
+    this.ensure(4);
+    this.buf.writeInt32LE(v, this.length);
+    this.length += 4;
+  }
+  f32(v: number): void {
+    this.ensure(4);
+    this.buf.writeFloatLE(v, this.length);
+    this.length += 4;
+  }
+  u64(v: number): void {
+    this.ensure(8);
+    this.buf.writeBigUInt64LE(BigInt(v), this.length);
+    this.length += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+  str(s: string): void {
+    const b = Buffer.from(s, 'utf8');
+    this.u64(b.length);
+    this.bytes(b);
+  }
+  pad(alignment: number): void {
+    while (this.length % alignment !== 0) this.u8(0);
+  }
+  result(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 function writeValue(w: ByteWriter, v: GgufValue): void {
   switch (v.type) {
-    case 'u32': w.u32(GGUF_TYPE.UINT32); w.u32(v.value); return;
-    case 'i32': w.u32(GGUF_TYPE.INT32); w.i32(v.value); return;
-    case 'f32': w.u32(GGUF_TYPE.FLOAT32); w.f32(v.value); return;
-    case 'bool': w.u32(GGUF_TYPE.BOOL); w.u8(v.value ? 1 : 0); return;
-    case 'string': w.u32(GGUF_TYPE.STRING); w.str(v.value); return;
-    case 'string[]': w.u32(GGUF_TYPE.ARRAY); w.u32(GGUF_TYPE.STRING); w.u64(v.value.length); for (const s of v.value) w.str(s); return;
-    case 'f32[]': w.u32(GGUF_TYPE.ARRAY); w.u32(GGUF_TYPE.FLOAT32); w.u64(v.value.length); for (let i = 0; i < v.value.length; i++) w.f32(v.value[i]); return;
-    case 'i32[]': w.u32(GGUF_TYPE.ARRAY); w.u32(GGUF_TYPE.INT32); w.u64(v.value.length); for (let i = 0; i < v.value.length; i++) w.i32(v.value[i]); return;
+    case 'u32':
+      w.u32(GGUF_TYPE.UINT32);
+      w.u32(v.value);
+      return;
+    case 'i32':
+      w.u32(GGUF_TYPE.INT32);
+      w.i32(v.value);
+      return;
+    case 'f32':
+      w.u32(GGUF_TYPE.FLOAT32);
+      w.f32(v.value);
+      return;
+    case 'bool':
+      w.u32(GGUF_TYPE.BOOL);
+      w.u8(v.value ? 1 : 0);
+      return;
+    case 'string':
+      w.u32(GGUF_TYPE.STRING);
+      w.str(v.value);
+      return;
+    case 'string[]':
+      w.u32(GGUF_TYPE.ARRAY);
+      w.u32(GGUF_TYPE.STRING);
+      w.u64(v.value.length);
+      for (const s of v.value) w.str(s);
+      return;
+    case 'f32[]':
+      w.u32(GGUF_TYPE.ARRAY);
+      w.u32(GGUF_TYPE.FLOAT32);
+      w.u64(v.value.length);
+      for (let i = 0; i < v.value.length; i++) w.f32(v.value[i]);
+      return;
+    case 'i32[]':
+      w.u32(GGUF_TYPE.ARRAY);
+      w.u32(GGUF_TYPE.INT32);
+      w.u64(v.value.length);
+      for (let i = 0; i < v.value.length; i++) w.i32(v.value[i]);
+      return;
   }
 }
 
@@ -76,7 +149,8 @@ export function encodeGguf(metadata: Array<[string, GgufValue]>, tensors: GgufTe
   let offset = 0;
   for (const t of tensors) {
     const elements = t.shape.reduce((a, b) => a * b, 1);
-    if (elements !== t.data.length) throw new Error(`tensor ${t.name}: shape [${t.shape}] has ${elements} elements, data has ${t.data.length}`);
+    if (elements !== t.data.length)
+      throw new Error(`tensor ${t.name}: shape [${t.shape}] has ${elements} elements, data has ${t.data.length}`);
     w.str(t.name);
     w.u32(t.shape.length);
     for (let d = t.shape.length - 1; d >= 0; d--) w.u64(t.shape[d]);

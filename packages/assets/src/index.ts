@@ -1,8 +1,8 @@
 export { writeFileAtomic } from './atomic-write.ts';
-export { sha256File, sha256FileCached, sha256Bytes } from './hash.ts';
-export { cacheDir, mirrorDir, repoRoot } from './paths.ts';
-export { ensureFile, readEnsured, downloadTo, type RemoteFile, type FileOrigin } from './store.ts';
-export { FILES } from './registry.ts';
-export { resolveModel, assertGgufFile, parseHfUri, KNOWN_MODELS, type ResolvedModel } from './models.ts';
-export { convertLlama2cToGguf, readLlama2cConfig, readLlama2cTokenizer, type Llama2cConfig } from './llama2c.ts';
 export { encodeGguf, type GgufTensor, type GgufValue } from './gguf-writer.ts';
+export { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
+export { convertLlama2cToGguf, type Llama2cConfig, readLlama2cConfig, readLlama2cTokenizer } from './llama2c.ts';
+export { assertGgufFile, KNOWN_MODELS, parseHfUri, type ResolvedModel, resolveModel } from './models.ts';
+export { cacheDir, mirrorDir, repoRoot } from './paths.ts';
+export { FILES } from './registry.ts';
+export { downloadTo, ensureFile, type FileOrigin, type RemoteFile, readEnsured } from './store.ts';

@@ -48,7 +48,8 @@ export function readLlama2cTokenizer(bytes: Buffer, vocabSize: number, file: str
     pieces.push(bytes.toString('utf8', off, off + len));
     off += len;
   }
-  if (off !== bytes.length) throw new TrbenchError(`${file}: ${bytes.length - off} trailing bytes after ${vocabSize} tokens (vocabulary size mismatch?)`);
+  if (off !== bytes.length)
+    throw new TrbenchError(`${file}: ${bytes.length - off} trailing bytes after ${vocabSize} tokens (vocabulary size mismatch?)`);
   return { maxTokenLength, pieces, scores };
 }
 
@@ -60,31 +61,57 @@ const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, BYTE: 6 } as const;
  * Q/K permutation (llama2.c already uses the adjacent-pair RoPE llama.cpp expects), tied embeddings
  * expressed by omitting `output.weight`, and the real training context length.
  */
-export function convertLlama2cToGguf(checkpoint: Buffer, tokenizer: Buffer, name: string, files = { checkpoint: 'checkpoint', tokenizer: 'tokenizer' }): Buffer {
+export function convertLlama2cToGguf(
+  checkpoint: Buffer,
+  tokenizer: Buffer,
+  name: string,
+  files = { checkpoint: 'checkpoint', tokenizer: 'tokenizer' },
+): Buffer {
   const cfg = readLlama2cConfig(checkpoint, files.checkpoint);
   const tok = readLlama2cTokenizer(tokenizer, cfg.vocabSize, files.tokenizer);
   const { dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen } = cfg;
   const headSize = dim / heads;
   const kvDim = kvHeads * headSize;
   const sizes = {
-    embedding: vocabSize * dim, rmsAtt: layers * dim, wq: layers * dim * dim, wk: layers * kvDim * dim, wv: layers * kvDim * dim,
-    wo: layers * dim * dim, rmsFfn: layers * dim, w1: layers * hiddenDim * dim, w2: layers * dim * hiddenDim, w3: layers * hiddenDim * dim,
-    rmsFinal: dim, freqCis: seqLen * headSize, wcls: cfg.sharedClassifier ? 0 : vocabSize * dim,
+    embedding: vocabSize * dim,
+    rmsAtt: layers * dim,
+    wq: layers * dim * dim,
+    wk: layers * kvDim * dim,
+    wv: layers * kvDim * dim,
+    wo: layers * dim * dim,
+    rmsFfn: layers * dim,
+    w1: layers * hiddenDim * dim,
+    w2: layers * dim * hiddenDim,
+    w3: layers * hiddenDim * dim,
+    rmsFinal: dim,
+    freqCis: seqLen * headSize,
+    wcls: cfg.sharedClassifier ? 0 : vocabSize * dim,
   };
   const totalFloats = Object.values(sizes).reduce((a, b) => a + b, 0);
   const expectedBytes = 28 + totalFloats * 4;
   if (checkpoint.length !== expectedBytes) {
-    throw new TrbenchError(`${files.checkpoint}: ${checkpoint.length} bytes, but its header (${[dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen].join(', ')}) implies ${expectedBytes}`);
+    throw new TrbenchError(
+      `${files.checkpoint}: ${checkpoint.length} bytes, but its header (${[dim, hiddenDim, layers, heads, kvHeads, vocabSize, seqLen].join(', ')}) implies ${expectedBytes}`,
+    );
   }
   const floats = new Float32Array(totalFloats);
   Buffer.from(floats.buffer).set(checkpoint.subarray(28));
   let cursor = 0;
-  const take = (n: number) => { const a = floats.subarray(cursor, cursor + n); cursor += n; return a; };
+  const take = (n: number) => {
+    const a = floats.subarray(cursor, cursor + n);
+    cursor += n;
+    return a;
+  };
   const embedding = take(sizes.embedding);
   const rmsAtt = take(sizes.rmsAtt);
-  const wq = take(sizes.wq); const wk = take(sizes.wk); const wv = take(sizes.wv); const wo = take(sizes.wo);
+  const wq = take(sizes.wq);
+  const wk = take(sizes.wk);
+  const wv = take(sizes.wv);
+  const wo = take(sizes.wo);
   const rmsFfn = take(sizes.rmsFfn);
-  const w1 = take(sizes.w1); const w2 = take(sizes.w2); const w3 = take(sizes.w3);
+  const w1 = take(sizes.w1);
+  const w2 = take(sizes.w2);
+  const w3 = take(sizes.w3);
   const rmsFinal = take(sizes.rmsFinal);
   take(sizes.freqCis);
   const wcls = take(sizes.wcls);
@@ -113,11 +140,22 @@ export function convertLlama2cToGguf(checkpoint: Buffer, tokenizer: Buffer, name
   const types: number[] = [];
   for (let i = 0; i < vocabSize; i++) {
     const piece = tok.pieces[i];
-    if (i === 0) { tokens.push('<unk>'); types.push(TOKEN_TYPE.UNKNOWN); }
-    else if (i === 1) { tokens.push('<s>'); types.push(TOKEN_TYPE.CONTROL); }
-    else if (i === 2) { tokens.push('</s>'); types.push(TOKEN_TYPE.CONTROL); }
-    else if (/^<0x[0-9A-Fa-f]{2}>$/.test(piece)) { tokens.push(piece); types.push(TOKEN_TYPE.BYTE); }
-    else { tokens.push(piece.replaceAll(' ', '\u2581')); types.push(TOKEN_TYPE.NORMAL); }
+    if (i === 0) {
+      tokens.push('<unk>');
+      types.push(TOKEN_TYPE.UNKNOWN);
+    } else if (i === 1) {
+      tokens.push('<s>');
+      types.push(TOKEN_TYPE.CONTROL);
+    } else if (i === 2) {
+      tokens.push('</s>');
+      types.push(TOKEN_TYPE.CONTROL);
+    } else if (/^<0x[0-9A-Fa-f]{2}>$/.test(piece)) {
+      tokens.push(piece);
+      types.push(TOKEN_TYPE.BYTE);
+    } else {
+      tokens.push(piece.replaceAll(' ', '\u2581'));
+      types.push(TOKEN_TYPE.NORMAL);
+    }
   }
 
   const metadata: Array<[string, GgufValue]> = [

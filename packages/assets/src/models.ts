@@ -30,7 +30,10 @@ async function stories260K(): Promise<ResolvedModel> {
   const tok = await ensureFile(FILES.stories260KTokenizer);
   const out = path.join(cacheDir(), 'models', 'stories260K.gguf');
   if (!existsSync(out)) {
-    const gguf = convertLlama2cToGguf(readFileSync(ckpt.path), readFileSync(tok.path), 'stories260K', { checkpoint: ckpt.path, tokenizer: tok.path });
+    const gguf = convertLlama2cToGguf(readFileSync(ckpt.path), readFileSync(tok.path), 'stories260K', {
+      checkpoint: ckpt.path,
+      tokenizer: tok.path,
+    });
     writeFileAtomic(out, gguf);
   }
   return {
@@ -84,16 +87,34 @@ export async function resolveModel(spec: string, options: { expectedSha256?: str
       await downloadUnpinned(`https://huggingface.co/${repo}/resolve/${revision}/${file}`, target);
     }
     assertGgufFile(target);
-    resolved = { name: spec, path: target, sha256: await sha256FileCached(target), extraStopTokens: [], defaultTemplate: 'raw', provenance: { source: spec } };
+    resolved = {
+      name: spec,
+      path: target,
+      sha256: await sha256FileCached(target),
+      extraStopTokens: [],
+      defaultTemplate: 'raw',
+      provenance: { source: spec },
+    };
   } else if (spec.endsWith('.gguf') || existsSync(spec)) {
     const file = path.resolve(spec);
     assertGgufFile(file);
-    resolved = { name: path.basename(file, '.gguf'), path: file, sha256: await sha256FileCached(file), extraStopTokens: [], defaultTemplate: 'raw', provenance: {} };
+    resolved = {
+      name: path.basename(file, '.gguf'),
+      path: file,
+      sha256: await sha256FileCached(file),
+      extraStopTokens: [],
+      defaultTemplate: 'raw',
+      provenance: {},
+    };
   } else {
-    throw new TrbenchError(`unknown model ${JSON.stringify(spec)}: use one of ${KNOWN_MODELS.join(', ')}, a path to a .gguf file, or hf:<owner>/<repo>/<file>.gguf`);
+    throw new TrbenchError(
+      `unknown model ${JSON.stringify(spec)}: use one of ${KNOWN_MODELS.join(', ')}, a path to a .gguf file, or hf:<owner>/<repo>/<file>.gguf`,
+    );
   }
   if (options.expectedSha256 && options.expectedSha256 !== resolved.sha256) {
-    throw new TrbenchError(`checksum mismatch for model ${spec}: ${resolved.path} has sha256 ${resolved.sha256}, expected ${options.expectedSha256}`);
+    throw new TrbenchError(
+      `checksum mismatch for model ${spec}: ${resolved.path} has sha256 ${resolved.sha256}, expected ${options.expectedSha256}`,
+    );
   }
   return resolved;
 }

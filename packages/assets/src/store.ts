@@ -1,7 +1,7 @@
 import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
 import { sha256FileCached } from './hash.ts';
 import { cacheDir, mirrorDir } from './paths.ts';

@@ -1,4 +1,5 @@
-export { LlamaCppModel, type LlamaCppModelOptions } from './llama-model.ts';
-export { loadLlamaLibrary, type GpuChoice, type LlamaLibrary, type Variant } from './library.ts';
-export { SeqEncoder } from './seq-encoding.ts';
 export { PINNED as LLAMA_CPP_PINNED } from './abi.ts';
+export { type GpuChoice, type LlamaLibrary, loadLlamaLibrary, type Variant } from './library.ts';
+export { LlamaCppModel, type LlamaCppModelOptions } from './llama-model.ts';
+export { SeqEncoder } from './seq-encoding.ts';
+export { Vocabulary } from './vocabulary.ts';

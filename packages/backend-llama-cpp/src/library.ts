@@ -1,17 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import koffi from 'koffi';
 import { TrbenchError } from '@trbench/core';
+import koffi, { type LibraryHandle } from 'koffi';
 import {
+  type ContextParams,
   checkLibraryDefaults,
   checkStructLayouts,
   llama_batch,
   llama_context_params,
   llama_model_params,
-  PINNED,
-  type ContextParams,
   type ModelParams,
+  PINNED,
 } from './abi.ts';
 
 /** Which prebuilt libllama to load. `auto` picks CUDA, then Vulkan, then CPU, as node-llama-cpp does. */
@@ -63,7 +63,7 @@ async function detectGpu(choice: GpuChoice): Promise<Variant> {
   return 'cpu';
 }
 
-function bindFunctions(ggml: koffi.LibraryHandle, llama: koffi.LibraryHandle) {
+function bindFunctions(ggml: LibraryHandle, llama: LibraryHandle) {
   return {
     ggml_backend_load_all_from_path: ggml.func('void ggml_backend_load_all_from_path(const char *dir)'),
     ggml_backend_dev_count: ggml.func('size_t ggml_backend_dev_count()'),
@@ -104,8 +104,12 @@ function bindFunctions(ggml: koffi.LibraryHandle, llama: koffi.LibraryHandle) {
     llama_vocab_get_text: llama.func('const char *llama_vocab_get_text(void *vocab, int32_t token)'),
     llama_vocab_get_score: llama.func('float llama_vocab_get_score(void *vocab, int32_t token)'),
     llama_vocab_get_attr: llama.func('int32_t llama_vocab_get_attr(void *vocab, int32_t token)'),
-    llama_tokenize: llama.func('int32_t llama_tokenize(void *vocab, const char *text, int32_t len, _Out_ int32_t *tokens, int32_t max, bool add_special, bool parse_special)'),
-    llama_detokenize: llama.func('int32_t llama_detokenize(void *vocab, const int32_t *tokens, int32_t n, _Out_ uint8_t *text, int32_t max, bool remove_special, bool unparse_special)'),
+    llama_tokenize: llama.func(
+      'int32_t llama_tokenize(void *vocab, const char *text, int32_t len, _Out_ int32_t *tokens, int32_t max, bool add_special, bool parse_special)',
+    ),
+    llama_detokenize: llama.func(
+      'int32_t llama_detokenize(void *vocab, const int32_t *tokens, int32_t n, _Out_ uint8_t *text, int32_t max, bool remove_special, bool unparse_special)',
+    ),
   };
 }
 
@@ -176,7 +180,9 @@ export async function loadLlamaLibrary(gpu: GpuChoice = 'auto'): Promise<LlamaLi
     if (ext) f.ggml_backend_load_all_from_path(path.join(ext, 'bins', `${tag}-${variant}`, 'fallback'));
     devices = gpuDevices();
     if (devices.gpus === 0) {
-      throw new TrbenchError(`the ${variant} build of llama.cpp found no usable GPU (devices: ${devices.names.join(', ') || 'none'}); ${last}`);
+      throw new TrbenchError(
+        `the ${variant} build of llama.cpp found no usable GPU (devices: ${devices.names.join(', ') || 'none'}); ${last}`,
+      );
     }
   }
   f.llama_backend_init();

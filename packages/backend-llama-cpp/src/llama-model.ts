@@ -1,4 +1,3 @@
-import koffi from 'koffi';
 import {
   type BackendInfo,
   type Draft,
@@ -9,9 +8,11 @@ import {
   type TargetModelOptions,
   TrbenchError,
 } from '@trbench/core';
+import koffi from 'koffi';
 import { GGML_TYPE, type LlamaBatch } from './abi.ts';
 import { type GpuChoice, type LlamaLibrary, loadLlamaLibrary } from './library.ts';
 import { SeqEncoder } from './seq-encoding.ts';
+import { Vocabulary } from './vocabulary.ts';
 
 export interface LlamaCppModelOptions extends TargetModelOptions {
   /** Path of the GGUF file. */
@@ -45,7 +46,6 @@ export class LlamaCppModel implements TargetModel {
   private model: unknown;
   private ctx: unknown;
   private readonly mem: unknown;
-  private readonly vocab: unknown;
   private readonly vocabSize: number;
   private readonly batch: LlamaBatch;
   private readonly batchCapacity: number;
@@ -55,7 +55,6 @@ export class LlamaCppModel implements TargetModel {
   private readonly batchSeqIds: Int32Array[];
   private readonly batchLogits: Int8Array;
   private readonly encoder: SeqEncoder;
-  private readonly stopTable: Uint8Array;
   private logitsAddress = 0;
   private logitsRows = 0;
   private logitsView = new Float32Array(0);
@@ -63,8 +62,7 @@ export class LlamaCppModel implements TargetModel {
   private lastDraftCount = 0;
   private lastSeqCount = 0;
   private disposed = false;
-  private tokenBuffer = new Int32Array(4096);
-  private textBuffer = Buffer.alloc(1 << 16);
+  private readonly vocabulary: Vocabulary;
 
   private constructor(lib: LlamaLibrary, model: unknown, options: LlamaCppModelOptions) {
     this.lib = lib;
@@ -96,8 +94,8 @@ export class LlamaCppModel implements TargetModel {
       throw new TrbenchError(`llama.cpp could not create a context for ${options.path}: ${lib.lastLog()}`);
     }
     this.mem = f.llama_get_memory(this.ctx);
-    this.vocab = f.llama_model_get_vocab(model);
-    this.vocabSize = f.llama_vocab_n_tokens(this.vocab) as number;
+    this.vocabulary = new Vocabulary(lib, f.llama_model_get_vocab(model), options.extraStopTokens ?? []);
+    this.vocabSize = this.vocabulary.size;
 
     this.batch = f.llama_batch_init(this.batchCapacity, 0, sequences) as LlamaBatch;
     const cap = this.batchCapacity;
@@ -108,12 +106,6 @@ export class LlamaCppModel implements TargetModel {
     const seqPtrs = koffi.decode(this.batch.seq_id, koffi.array('void *', cap)) as unknown[];
     this.batchSeqIds = seqPtrs.map((p) => new Int32Array(koffi.view(p, sequences * 4)));
     this.encoder = new SeqEncoder(options.maxDraftNodes, sequences);
-
-    this.stopTable = new Uint8Array(this.vocabSize);
-    for (let t = 0; t < this.vocabSize; t++) if (f.llama_vocab_is_eog(this.vocab, t)) this.stopTable[t] = 1;
-    const eos = f.llama_vocab_eos(this.vocab) as number;
-    if (eos >= 0 && eos < this.vocabSize) this.stopTable[eos] = 1;
-    for (const t of options.extraStopTokens ?? []) if (t >= 0 && t < this.vocabSize) this.stopTable[t] = 1;
 
     this.info = {
       name: options.name,
@@ -132,7 +124,8 @@ export class LlamaCppModel implements TargetModel {
 
   /** Loads a GGUF model. The library is loaded once per process (its variant is fixed by the first call). */
   static async open(options: LlamaCppModelOptions): Promise<LlamaCppModel> {
-    if (!Number.isInteger(options.maxDraftNodes) || options.maxDraftNodes < 1) throw new TrbenchError(`maxDraftNodes must be >= 1, got ${options.maxDraftNodes}`);
+    if (!Number.isInteger(options.maxDraftNodes) || options.maxDraftNodes < 1)
+      throw new TrbenchError(`maxDraftNodes must be >= 1, got ${options.maxDraftNodes}`);
     if (!Number.isInteger(options.topK) || options.topK < 1) throw new TrbenchError(`topK must be >= 1, got ${options.topK}`);
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new TrbenchError(`threads must be an integer >= 1, got ${threads}`);
@@ -150,40 +143,15 @@ export class LlamaCppModel implements TargetModel {
   }
 
   isEndOfGeneration(token: number): boolean {
-    return this.stopTable[token] === 1;
+    return this.vocabulary.isEndOfGeneration(token);
   }
 
   tokenize(text: string, addBos: boolean): Int32Array {
-    const f = this.lib.f;
-    const bytes = Buffer.byteLength(text, 'utf8');
-    let n = f.llama_tokenize(this.vocab, text, bytes, this.tokenBuffer, this.tokenBuffer.length, addBos, false) as number;
-    if (n < 0) {
-      this.tokenBuffer = new Int32Array(-n + 16);
-      n = f.llama_tokenize(this.vocab, text, bytes, this.tokenBuffer, this.tokenBuffer.length, addBos, false) as number;
-    }
-    if (n < 0) throw new Error(`llama_tokenize failed (${n})`);
-    return this.tokenBuffer.slice(0, n);
+    return this.vocabulary.tokenize(text, addBos);
   }
 
   detokenize(tokens: ArrayLike<number>): string {
-    const f = this.lib.f;
-    const ids = tokens instanceof Int32Array ? tokens : Int32Array.from(tokens as ArrayLike<number>);
-    let n = f.llama_detokenize(this.vocab, ids, ids.length, this.textBuffer, this.textBuffer.length, true, false) as number;
-    if (n < 0) {
-      this.textBuffer = Buffer.alloc(-n + 16);
-      n = f.llama_detokenize(this.vocab, ids, ids.length, this.textBuffer, this.textBuffer.length, true, false) as number;
-    }
-    return this.textBuffer.toString('utf8', 0, Math.max(0, n));
-  }
-
-  /** The raw text of a vocabulary entry and its score (used to export the vocabulary to other backends). */
-  vocabularyEntry(token: number): { text: string; score: number; attr: number } {
-    const f = this.lib.f;
-    return {
-      text: f.llama_vocab_get_text(this.vocab, token) as string,
-      score: f.llama_vocab_get_score(this.vocab, token) as number,
-      attr: f.llama_vocab_get_attr(this.vocab, token) as number,
-    };
+    return this.vocabulary.detokenize(tokens);
   }
 
   reset(): void {
@@ -193,7 +161,8 @@ export class LlamaCppModel implements TargetModel {
   }
 
   prefill(tokens: ArrayLike<number>, out?: Predictions | null): void {
-    if (out && out.capacity < tokens.length) throw new RangeError(`prediction buffer holds ${out.capacity} rows, prefill has ${tokens.length}`);
+    if (out && out.capacity < tokens.length)
+      throw new RangeError(`prediction buffer holds ${out.capacity} rows, prefill has ${tokens.length}`);
     if (this.committed + tokens.length > this.info.contextSize) {
       throw new TrbenchError(`${this.committed + tokens.length} tokens do not fit the context of ${this.info.contextSize}`);
     }
@@ -223,7 +192,8 @@ export class LlamaCppModel implements TargetModel {
     if (n > this.maxDraftNodes) throw new RangeError(`draft of ${n} nodes exceeds maxDraftNodes ${this.maxDraftNodes}`);
     if (out.capacity < n) throw new RangeError(`prediction buffer holds ${out.capacity} rows, draft has ${n}`);
     const L = this.committed;
-    if (L + draft.maxDepth >= this.info.contextSize) throw new TrbenchError(`draft reaches position ${L + draft.maxDepth}, beyond the context of ${this.info.contextSize}`);
+    if (L + draft.maxDepth >= this.info.contextSize)
+      throw new TrbenchError(`draft reaches position ${L + draft.maxDepth}, beyond the context of ${this.info.contextSize}`);
     const enc = this.encoder;
     enc.encode(draft);
     const f = this.lib.f;

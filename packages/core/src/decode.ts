@@ -57,7 +57,9 @@ export class DecodeLoop {
 
   constructor(model: TargetModel, drafter: Drafter) {
     if (drafter.maxDraftNodes > model.maxDraftNodes) {
-      throw new TrbenchError(`drafter ${drafter.name} proposes up to ${drafter.maxDraftNodes} nodes but the model was opened for ${model.maxDraftNodes}`);
+      throw new TrbenchError(
+        `drafter ${drafter.name} proposes up to ${drafter.maxDraftNodes} nodes but the model was opened for ${model.maxDraftNodes}`,
+      );
     }
     if (drafter.topK > model.topK) {
       throw new TrbenchError(`drafter ${drafter.name} needs top-${drafter.topK} but the model was opened with top-${model.topK}`);

@@ -1,10 +1,10 @@
-export { Draft } from './draft.ts';
-export { Predictions, rankLogitsRow } from './predictions.ts';
-export type { ModelInfo, BackendInfo, TargetModel, TargetModelOptions } from './model.ts';
-export type { Drafter, DrafterContext } from './drafter.ts';
-export { TokenHistory } from './history.ts';
-export { Acceptance, verifyGreedy } from './verify.ts';
-export { DecodeLoop, type DecodeOptions, type GenerationResult, type StopReason } from './decode.ts';
-export { StepLog, acceptHistogram, meanAcceptedTokens, sum } from './metrics.ts';
 export { AutoregressiveDrafter } from './autoregressive.ts';
+export { DecodeLoop, type DecodeOptions, type GenerationResult, type StopReason } from './decode.ts';
+export { Draft } from './draft.ts';
+export type { Drafter, DrafterContext } from './drafter.ts';
 export { TrbenchError } from './errors.ts';
+export { TokenHistory } from './history.ts';
+export { acceptHistogram, meanAcceptedTokens, StepLog, sum } from './metrics.ts';
+export type { BackendInfo, ModelInfo, TargetModel, TargetModelOptions } from './model.ts';
+export { Predictions, rankLogitsRow } from './predictions.ts';
+export { Acceptance, verifyGreedy } from './verify.ts';

@@ -45,8 +45,15 @@ export class Predictions {
  * Fills row `row` of `out` from one row of logits. Runs in O(V + inserts·k) with no allocation.
  * Implements the tie rule of {@link Predictions}.
  */
-export function rankLogitsRow(logits: Float32Array, offset: number, vocab: number, out: Predictions, row: number, withLogSumExp: boolean): void {
-  const k = out.k < vocab ? out.k : vocab;
+export function rankLogitsRow(
+  logits: Float32Array,
+  offset: number,
+  vocab: number,
+  out: Predictions,
+  row: number,
+  withLogSumExp: boolean,
+): void {
+  const k = Math.min(out.k, vocab);
   const ids = out.topIds;
   const vals = out.topLogits;
   const base = row * out.k;

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { AutoregressiveDrafter } from './autoregressive.ts';
+import { DecodeLoop } from './decode.ts';
+import type { Draft } from './draft.ts';
+import type { Drafter } from './drafter.ts';
+import type { TokenHistory } from './history.ts';
+import { BigramModel } from './testing/bigram-model.ts';
+
+/** Drafts the true bigram chain of a fixed length: every draft is accepted. */
+class OracleChain implements Drafter {
+  readonly name = 'oracle';
+  readonly topK = 1;
+  readonly wantsPromptPredictions = false;
+  readonly params = {};
+  observed = 0;
+  ended = 0;
+  constructor(
+    readonly maxDraftNodes: number,
+    private readonly next: (t: number) => number,
+  ) {}
+  beginRequest(): void {}
+  propose(_h: TokenHistory, draft: Draft): void {
+    let parent = 0;
+    for (let i = 1; i < this.maxDraftNodes; i++) parent = draft.add(this.next(draft.tokens[parent]), parent);
+  }
+  observe(): void {
+    this.observed++;
+  }
+  endRequest(): void {
+    this.ended++;
+  }
+}
+
+const V = 50;
+const next = (t: number) => (t * 7 + 3) % V;
+const greedy = (start: number, n: number) => {
+  const out: number[] = [];
+  for (let t = start, i = 0; i < n; i++) out.push((t = next(t)));
+  return out;
+};
+
+describe('DecodeLoop', () => {
+  it('plain decoding commits one token per step and stops exactly at max new tokens', () => {
+    const model = new BigramModel({ vocabSize: V, next });
+    const r = new DecodeLoop(model, new AutoregressiveDrafter()).generate(Int32Array.from([4, 5]), { maxNewTokens: 9 });
+    expect(Array.from(r.tokens)).toEqual(greedy(5, 9));
+    expect(r.steps).toBe(9);
+    expect(r.meanAcceptedTokens).toBe(1);
+    expect(r.stopReason).toBe('length');
+    expect(model.committedLength).toBe(1 + 9); // prompt[:-1] plus one root per step
+  });
+
+  it('a perfect drafter commits a whole chain per step, truncated at the limit, without observing the last step', () => {
+    const model = new BigramModel({ vocabSize: V, next });
+    const drafter = new OracleChain(4, next);
+    const r = new DecodeLoop(model, drafter).generate(Int32Array.from([5]), { maxNewTokens: 10 });
+    expect(Array.from(r.tokens)).toEqual(greedy(5, 10));
+    expect(Array.from(r.acceptLengths)).toEqual([4, 4, 2]);
+    expect(r.meanAcceptedTokens).toBeCloseTo(10 / 3, 10);
+    expect(drafter.observed).toBe(2);
+    expect(drafter.ended).toBe(1);
+  });
+
+  it('stops at an end-of-generation token and includes it', () => {
+    const seq = greedy(5, 20);
+    const stop = seq[6];
+    const model = new BigramModel({ vocabSize: V, next, stopTokens: [stop] });
+    const r = new DecodeLoop(model, new OracleChain(5, next)).generate(Int32Array.from([5]), { maxNewTokens: 100 });
+    expect(r.stopReason).toBe('eos');
+    expect(Array.from(r.tokens)).toEqual(seq.slice(0, seq.indexOf(stop) + 1));
+  });
+
+  it('stops when the context is full and trims drafts that would overflow it', () => {
+    const model = new BigramModel({ vocabSize: V, next, contextSize: 12 });
+    const r = new DecodeLoop(model, new OracleChain(6, next)).generate(Int32Array.from([1, 2, 3]), { maxNewTokens: 100 });
+    expect(r.stopReason).toBe('context');
+    expect(model.committedLength).toBe(12);
+    expect(Array.from(r.tokens)).toEqual(greedy(3, r.tokens.length));
+  });
+
+  it('rejects bad requests with clear errors', () => {
+    const model = new BigramModel({ vocabSize: V, next, contextSize: 4 });
+    const loop = new DecodeLoop(model, new AutoregressiveDrafter());
+    expect(() => loop.generate(Int32Array.from([1]), { maxNewTokens: 0 })).toThrow(/max new tokens/);
+    expect(() => loop.generate(Int32Array.from([1, 2, 3, 4, 5]), { maxNewTokens: 1 })).toThrow(
+      /prompt has 5 tokens but the context holds 4/,
+    );
+    expect(() => new DecodeLoop(new BigramModel({ vocabSize: V, next, maxDraftNodes: 2 }), new OracleChain(4, next))).toThrow(
+      /proposes up to 4/,
+    );
+  });
+});

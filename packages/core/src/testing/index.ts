@@ -1,0 +1,1 @@
+export { BigramModel } from './bigram-model.ts';

@@ -1,0 +1,29 @@
+import { TrbenchError } from '@trbench/core';
+
+/** Parses a positive integer option, naming the flag in the error. */
+export function positiveInt(flag: string, raw: string | number | undefined, fallback?: number): number {
+  if (raw === undefined) {
+    if (fallback === undefined) throw new TrbenchError(`${flag} is required`);
+    return fallback;
+  }
+  const n = typeof raw === 'number' ? raw : /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1) throw new TrbenchError(`${flag} must be an integer >= 1 (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+/**
+ * Runs a command's body and turns expected failures into one line on stderr with a non-zero exit; bugs
+ * keep their stack trace.
+ */
+export async function runCommand(body: () => Promise<void> | void): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (err instanceof TrbenchError) {
+      process.stderr.write(`trbench: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,85 @@
+import { TrbenchError } from '@trbench/core';
+import { type Command, Option } from 'commander';
+import { positiveInt, runCommand } from '../cli-helpers.ts';
+import { runGenerate } from '../generate.ts';
+import { allMethodFlags, getMethod, methodNames, parseFlagValue, parseMethodParams } from '../methods/index.ts';
+import { openModel, parseBackend } from '../open-model.ts';
+
+/** `trbench generate`: one prompt, one method. */
+export function registerGenerateCommand(program: Command): void {
+  const generate = program
+    .command('generate')
+    .description('generate a continuation of one prompt with one method')
+    .requiredOption('--prompt <text>', 'prompt text ("" = start from BOS)')
+    .option('--model <spec>', 'stories260K, a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
+    .option('--method <name>', `decoding method: ${methodNames().join(', ')}`, 'ar')
+    .option('--backend <name>', 'llama.cpp or onnx', 'llama.cpp')
+    .option('--device <name>', 'llama.cpp: auto|cuda|vulkan|cpu; onnx: cpu|webgpu|cuda')
+    .option('--max-new-tokens <n>', 'tokens to generate', '128')
+    .option('--threads <n>', 'CPU threads of the backend', '1')
+    .option('--context-size <n>', "context length (default: the model's)")
+    .option('--check-lossless', 'also run plain decoding and report whether the tokens are identical')
+    .option('--json', 'print one JSON object instead of text');
+  for (const flag of allMethodFlags()) generate.addOption(new Option(flag.flags, flag.description));
+
+  generate.action((opts: Record<string, unknown>) =>
+    runCommand(async () => {
+      const method = getMethod(String(opts.method));
+      const maxNewTokens = positiveInt('--max-new-tokens', opts.maxNewTokens as string);
+      const threads = positiveInt('--threads', opts.threads as string);
+      const contextSize = opts.contextSize === undefined ? undefined : positiveInt('--context-size', opts.contextSize as string);
+      const backend = parseBackend(String(opts.backend));
+      const own = new Set(method.flags.map((f) => f.flags));
+      const raw: Record<string, unknown> = {};
+      for (const flag of allMethodFlags()) {
+        const key = new Option(flag.flags, '').attributeName();
+        if (generate.getOptionValueSource(key) !== 'cli') continue;
+        const long = flag.flags.split(/[ ,]/)[0];
+        if (!own.has(flag.flags)) throw new TrbenchError(`${long} does not apply to method ${method.name}`);
+        const value = opts[key];
+        raw[flag.param] = typeof value === 'string' ? (flag.parse ?? parseFlagValue)(value) : value;
+      }
+      const params = parseMethodParams(method, raw, 'command line');
+      const needs = method.requirements(params);
+      const { model, resolved } = await openModel({
+        model: String(opts.model),
+        backend,
+        threads,
+        device: opts.device as string | undefined,
+        maxDraftNodes: needs.maxDraftNodes,
+        topK: needs.topK,
+        contextSize,
+      });
+      try {
+        const drafter = await method.create(params, {
+          vocabSize: model.info.vocabSize,
+          modelSha256: resolved.sha256,
+          modelName: resolved.name,
+        });
+        const report = runGenerate({
+          model,
+          drafter,
+          prompt: String(opts.prompt),
+          maxNewTokens,
+          checkLossless: Boolean(opts.checkLossless),
+        });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(report)}\n`);
+        } else {
+          process.stdout.write(`${report.text}\n`);
+          const lossless =
+            report.losslessIdentical === undefined
+              ? ''
+              : `, lossless ${report.losslessIdentical ? 'yes' : `NO (first divergence at ${report.firstDivergence})`}`;
+          process.stderr.write(
+            `[${report.method}] ${report.newTokens} tokens in ${report.steps} steps, MAT ${report.meanAcceptedTokens.toFixed(3)}, ` +
+              `${report.wallMs.toFixed(1)} ms (${((report.newTokens / report.wallMs) * 1000).toFixed(1)} tok/s)${lossless}\n`,
+          );
+        }
+        if (report.losslessIdentical === false) process.exitCode = 3;
+      } finally {
+        model.dispose();
+      }
+    }),
+  );
+}

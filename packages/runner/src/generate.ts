@@ -1,0 +1,74 @@
+import { AutoregressiveDrafter, DecodeLoop, type Drafter, type GenerationResult, type TargetModel } from '@trbench/core';
+import { captureEnvironment, type Environment } from './environment.ts';
+
+/** The JSON `trbench generate --json` prints. */
+export interface GenerateReport {
+  method: string;
+  params: Readonly<Record<string, unknown>>;
+  model: { name: string; sha256: string; path: string };
+  backend: { name: string; version: string; device: string; threads: number };
+  prompt: string;
+  promptTokens: number;
+  tokens: number[];
+  text: string;
+  newTokens: number;
+  stopReason: GenerationResult['stopReason'];
+  steps: number;
+  meanAcceptedTokens: number;
+  wallMs: number;
+  timing: GenerationResult['timing'];
+  losslessIdentical?: boolean;
+  /** Index of the first token that differs from plain decoding (only when not identical). */
+  firstDivergence?: number;
+  arTokens?: number[];
+  environment: Environment;
+}
+
+/** Index of the first position where two token sequences differ, or -1 when identical. */
+export function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+export interface GenerateRequest {
+  model: TargetModel;
+  drafter: Drafter;
+  prompt: string;
+  maxNewTokens: number;
+  checkLossless: boolean;
+}
+
+/** Runs one prompt through the decode loop (and plain decoding when checking losslessness). */
+export function runGenerate(req: GenerateRequest): GenerateReport {
+  const { model, drafter } = req;
+  const promptIds = model.tokenize(req.prompt, true);
+  const result = new DecodeLoop(model, drafter).generate(promptIds, { maxNewTokens: req.maxNewTokens });
+  const report: GenerateReport = {
+    method: drafter.name,
+    params: drafter.params,
+    model: { name: model.info.name, sha256: model.info.sha256, path: model.info.path },
+    backend: { ...model.backend },
+    prompt: req.prompt,
+    promptTokens: promptIds.length,
+    tokens: Array.from(result.tokens),
+    text: model.detokenize(result.tokens),
+    newTokens: result.tokens.length,
+    stopReason: result.stopReason,
+    steps: result.steps,
+    meanAcceptedTokens: result.meanAcceptedTokens,
+    wallMs: result.timing.totalMs,
+    timing: result.timing,
+    environment: captureEnvironment(),
+  };
+  if (req.checkLossless) {
+    const plain = new DecodeLoop(model, new AutoregressiveDrafter()).generate(promptIds, { maxNewTokens: req.maxNewTokens });
+    const diff = firstDifference(result.tokens, plain.tokens);
+    report.losslessIdentical = diff < 0;
+    if (diff >= 0) {
+      report.firstDivergence = diff;
+      report.arTokens = Array.from(plain.tokens);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,4 @@
+// Importing a method's module registers it; the order here is the order `--help` lists them.
+import './ar.ts';
+
+export * from './registry.ts';
