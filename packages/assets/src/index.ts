@@ -1,4 +1,12 @@
 export { writeFileAtomic } from './atomic-write.ts';
+export {
+  loadSpecBenchQuestions,
+  loadStorySuite,
+  readJsonl,
+  type SpecBenchQuestion,
+  STORY_SUITE_PATH,
+  type StoryPrompt,
+} from './datasets.ts';
 export { encodeGguf, type GgufTensor, type GgufValue } from './gguf-writer.ts';
 export { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 export { convertLlama2cToGguf, type Llama2cConfig, readLlama2cConfig, readLlama2cTokenizer } from './llama2c.ts';

@@ -22,6 +22,8 @@ export interface BackendInfo {
   /** Compute device in words, e.g. `cpu`, `cuda`. */
   device: string;
   threads: number;
+  /** Engine settings that change numerics or speed (e.g. KV cache type, flash attention). */
+  settings?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** Options every backend accepts when opening a model. */

@@ -37,7 +37,7 @@ export function registerGenerateCommand(program: Command): void {
         const long = flag.flags.split(/[ ,]/)[0];
         if (!own.has(flag.flags)) throw new TrbenchError(`${long} does not apply to method ${method.name}`);
         const value = opts[key];
-        raw[flag.param] = typeof value === 'string' ? (flag.parse ?? parseFlagValue)(value) : value;
+        raw[flag.param] = (flag.parse ?? parseFlagValue)(String(value));
       }
       const params = parseMethodParams(method, raw, 'command line');
       const needs = method.requirements(params);

@@ -1,0 +1,56 @@
+import { parseTemplate, TokenRecyclingDrafter } from '@trbench/token-recycling';
+import { z } from 'zod';
+import { registerMethod } from './registry.ts';
+
+const params = z
+  .object({
+    k: z.int().min(1).max(64).default(8),
+    template: z.string().min(1).default('2.2.2'),
+    start: z.enum(['hot', 'cold']).default('hot'),
+    duplicateRule: z.enum(['last', 'first']).default('last'),
+    updateScope: z.enum(['all', 'accepted']).default('all'),
+    matrixIn: z.string().min(1).optional(),
+    matrixOut: z.string().min(1).optional(),
+  })
+  .strict();
+
+registerMethod({
+  name: 'tr',
+  summary: 'Token Recycling: static tree drafted by BFS from the adjacency matrix of recycled top-k candidates',
+  params,
+  flags: [
+    { flags: '--k <n>', description: 'tr: candidates per token in the matrix (default 8)', param: 'k' },
+    {
+      flags: '--template <spec>',
+      description: 'tr: draft tree: 2.2.2 | chain:N | greedy:NODES:DEPTH | file.json (default 2.2.2)',
+      param: 'template',
+    },
+    {
+      flags: '--cold-start',
+      description: 'tr: reset the matrix per request and seed it from the prompt (default: hot start)',
+      param: 'start',
+      parse: () => 'cold',
+    },
+    {
+      flags: '--duplicate-rule <rule>',
+      description: 'tr: last | first occurrence wins when a token repeats in a tree',
+      param: 'duplicateRule',
+    },
+    { flags: '--update-scope <scope>', description: 'tr: all tree nodes (paper) | accepted nodes only', param: 'updateScope' },
+    { flags: '--matrix-in <file>', description: 'tr: start from a saved matrix', param: 'matrixIn' },
+    { flags: '--matrix-out <file>', description: 'tr: save the matrix after each request', param: 'matrixOut' },
+  ],
+  requirements: (p) => ({ maxDraftNodes: parseTemplate(p.template, p.k).nodes, topK: p.k }),
+  create: (p, ctx) =>
+    new TokenRecyclingDrafter({
+      vocabSize: ctx.vocabSize,
+      k: p.k,
+      template: parseTemplate(p.template, p.k),
+      start: p.start,
+      duplicateRule: p.duplicateRule,
+      updateScope: p.updateScope,
+      modelSha256: ctx.modelSha256,
+      matrixIn: p.matrixIn,
+      matrixOut: p.matrixOut,
+    }),
+});
