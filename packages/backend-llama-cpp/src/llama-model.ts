@@ -25,7 +25,11 @@ export interface LlamaCppModelOptions extends TargetModelOptions {
   gpu?: GpuChoice;
   /** Layers to offload when a GPU variant is used; default all. */
   gpuLayers?: number;
-  /** KV cache element type; default f16 (llama.cpp's default). */
+  /**
+   * KV cache element type. Default: f32 on the CPU build (tree and linear evaluation then agree to ~1e-6;
+   * with f16 storage they differ by up to ~1e-3 and the tiny model runs no faster), f16 (llama.cpp's
+   * default) on GPU builds.
+   */
   kvCacheType?: 'f16' | 'f32';
   /**
    * Flash attention: `on`, `off`, or llama.cpp's `auto`. Default: `off` on the CPU build (measured on
@@ -91,7 +95,8 @@ export class LlamaCppModel implements TargetModel {
     cparams.n_threads_batch = threads;
     // Tree attention needs coupled sequences in one batch, which llama.cpp only supports in unified mode.
     cparams.kv_unified = true;
-    const kvType = options.kvCacheType === 'f32' ? GGML_TYPE.F32 : GGML_TYPE.F16;
+    const kvCacheType = options.kvCacheType ?? (lib.variant === 'cpu' ? 'f32' : 'f16');
+    const kvType = kvCacheType === 'f32' ? GGML_TYPE.F32 : GGML_TYPE.F16;
     cparams.type_k = kvType;
     cparams.type_v = kvType;
     const flash = options.flashAttention ?? (lib.variant === 'cpu' ? 'off' : 'auto');
