@@ -264,7 +264,12 @@ export class LlamaCppModel implements TargetModel {
     this.lastDraftCount = 0;
   }
 
-  /** Raw logits of row `row` of the last evaluation (a view, valid until the next call). For tests. */
+  /** Raw logits after node `row` of the last evaluation or prefill (a view into llama.cpp's buffer, valid until the next call). */
+  nodeLogits(row: number): Float32Array {
+    return this.logitsRow(row);
+  }
+
+  /** Same as {@link nodeLogits}. */
   logitsRow(row: number): Float32Array {
     const V = this.vocabSize;
     return this.logitsView.subarray(row * V, row * V + V);

@@ -5,13 +5,19 @@ import { TokenHistory } from './history.ts';
 import { meanAcceptedTokens, StepLog, sum } from './metrics.ts';
 import type { TargetModel } from './model.ts';
 import { Predictions } from './predictions.ts';
-import { Acceptance, verifyGreedy } from './verify.ts';
+import { type SamplingOptions, validateSampling } from './sampling.ts';
+import { GreedyVerifier, SpeculativeSamplingVerifier, type Verifier } from './verifier.ts';
+import { Acceptance } from './verify.ts';
 
 export interface DecodeOptions {
   /** Stop after this many new tokens (>= 1). Steps that would pass it are truncated exactly. */
   maxNewTokens: number;
   /** Stop when an end-of-generation token is produced (default true). */
   stopAtEndOfGeneration?: boolean;
+  /** Sampling; absent or temperature 0 = greedy. The seed makes this request reproducible on its own. */
+  sampling?: SamplingOptions;
+  /** Overrides the verifier (tests use it to plug in deliberately wrong rules as negative controls). */
+  verifier?: Verifier;
 }
 
 export type StopReason = 'eos' | 'length' | 'context';
@@ -54,6 +60,9 @@ export class DecodeLoop {
   private readonly history = new TokenHistory();
   private readonly log = new StepLog();
   private promptPredictions: Predictions | null = null;
+  private readonly greedy = new GreedyVerifier();
+  private sampler: SpeculativeSamplingVerifier | null = null;
+  private samplerKey = '';
 
   constructor(model: TargetModel, drafter: Drafter) {
     if (drafter.maxDraftNodes > model.maxDraftNodes) {
@@ -71,6 +80,17 @@ export class DecodeLoop {
     this.acceptance = new Acceptance(drafter.maxDraftNodes);
   }
 
+  private verifierFor(sampling: SamplingOptions | undefined): Verifier {
+    if (!sampling || sampling.temperature === 0) return this.greedy;
+    validateSampling(sampling);
+    const key = `${sampling.temperature}/${sampling.topK}/${sampling.topP}`;
+    if (!this.sampler || this.samplerKey !== key) {
+      this.sampler = new SpeculativeSamplingVerifier(this.model.info.vocabSize, sampling);
+      this.samplerKey = key;
+    }
+    return this.sampler;
+  }
+
   /** Generates a continuation of `prompt` (token ids, BOS included if the model wants one). */
   generate(prompt: Int32Array, options: DecodeOptions): GenerationResult {
     const { model, drafter, draft, predictions, acceptance, history, log } = this;
@@ -82,6 +102,8 @@ export class DecodeLoop {
       throw new TrbenchError(`the prompt has ${prompt.length} tokens but the context holds ${contextSize}`);
     }
     const stopAtEog = options.stopAtEndOfGeneration ?? true;
+    const verifier = options.verifier ?? this.verifierFor(options.sampling);
+    verifier.begin(options.sampling?.seed ?? 0);
     const t0 = performance.now();
 
     history.begin(prompt, maxNew);
@@ -118,7 +140,7 @@ export class DecodeLoop {
       const tDrafted = performance.now();
       model.evaluate(draft, predictions);
       const tEvaluated = performance.now();
-      verifyGreedy(draft, predictions, acceptance);
+      verifier.verify(draft, predictions, model, acceptance);
       model.commit(acceptance.path, acceptance.length);
 
       // Commit accepted drafts (path[1..]) then the bonus token, stopping exactly at the limits.

@@ -7,4 +7,6 @@ export { TokenHistory } from './history.ts';
 export { acceptHistogram, meanAcceptedTokens, StepLog, sum } from './metrics.ts';
 export type { BackendInfo, ModelInfo, TargetModel, TargetModelOptions } from './model.ts';
 export { Predictions, rankLogitsRow } from './predictions.ts';
+export { GREEDY, ProcessedDistribution, Rng, type SamplingOptions, validateSampling } from './sampling.ts';
+export { GreedyVerifier, SpeculativeSamplingVerifier, type Verifier } from './verifier.ts';
 export { Acceptance, verifyGreedy } from './verify.ts';

@@ -72,6 +72,11 @@ export interface TargetModel {
    * appends it to the committed context.
    */
   commit(pathNodes: Int32Array, pathLength: number): void;
+  /**
+   * Raw logits after node `row` of the last evaluation (a view, valid until the next call). Sampling needs
+   * it for the nodes it visits; backends that cannot expose logits leave it out and only decode greedily.
+   */
+  nodeLogits?(row: number): Float32Array;
   /** Releases native resources. */
   dispose(): void;
 }

@@ -1,4 +1,12 @@
-import { AutoregressiveDrafter, DecodeLoop, type Drafter, type GenerationResult, type TargetModel } from '@trbench/core';
+import {
+  AutoregressiveDrafter,
+  DecodeLoop,
+  type Drafter,
+  type GenerationResult,
+  type SamplingOptions,
+  type TargetModel,
+  TrbenchError,
+} from '@trbench/core';
 import { captureEnvironment, type Environment } from './environment.ts';
 
 /** The JSON `trbench generate --json` prints. */
@@ -8,6 +16,8 @@ export interface GenerateReport {
   model: { name: string; sha256: string; path: string };
   backend: { name: string; version: string; device: string; threads: number };
   prompt: string;
+  /** Absent for greedy decoding. */
+  sampling?: SamplingOptions;
   promptTokens: number;
   tokens: number[];
   text: string;
@@ -37,19 +47,27 @@ export interface GenerateRequest {
   prompt: string;
   maxNewTokens: number;
   checkLossless: boolean;
+  sampling?: SamplingOptions;
 }
 
 /** Runs one prompt through the decode loop (and plain decoding when checking losslessness). */
 export function runGenerate(req: GenerateRequest): GenerateReport {
   const { model, drafter } = req;
+  const sampled = req.sampling !== undefined && req.sampling.temperature > 0;
+  if (sampled && req.checkLossless) {
+    throw new TrbenchError(
+      '--check-lossless compares token ids with plain decoding and needs temperature 0 (sampled runs are lossless in distribution; see the sampling tests)',
+    );
+  }
   const promptIds = model.tokenize(req.prompt, true);
-  const result = new DecodeLoop(model, drafter).generate(promptIds, { maxNewTokens: req.maxNewTokens });
+  const result = new DecodeLoop(model, drafter).generate(promptIds, { maxNewTokens: req.maxNewTokens, sampling: req.sampling });
   const report: GenerateReport = {
     method: drafter.name,
     params: drafter.params,
     model: { name: model.info.name, sha256: model.info.sha256, path: model.info.path },
     backend: { ...model.backend },
     prompt: req.prompt,
+    ...(sampled ? { sampling: req.sampling } : {}),
     promptTokens: promptIds.length,
     tokens: Array.from(result.tokens),
     text: model.detokenize(result.tokens),

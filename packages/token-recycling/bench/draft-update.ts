@@ -40,7 +40,14 @@ function drafterCostMicros(vocab: number): { draft: number; update: number } {
 }
 
 const resolved = await resolveModel('stories260K');
-const model = await LlamaCppModel.open({ path: resolved.path, name: resolved.name, sha256: resolved.sha256, maxDraftNodes: template.nodes, topK: 8, gpu: false });
+const model = await LlamaCppModel.open({
+  path: resolved.path,
+  name: resolved.name,
+  sha256: resolved.sha256,
+  maxDraftNodes: template.nodes,
+  topK: 8,
+  gpu: false,
+});
 const prompt = model.tokenize('Once upon a time, there was a little girl named Lily. She loved to play outside in the park.', true);
 const draft = new Draft(template.nodes);
 const preds = new Predictions(template.nodes, 8);
@@ -64,7 +71,9 @@ forwardMs /= FORWARDS;
 model.dispose();
 
 console.log(`TR draft + update per step, tree 2.2.2 (${template.nodes} nodes), k = 8, ${STEPS} steps`);
-console.log(`forward of the same tree on stories260K (llama.cpp, 1 thread, context ~${prompt.length}-${prompt.length + FORWARDS}): ${(forwardMs * 1000).toFixed(0)} µs`);
+console.log(
+  `forward of the same tree on stories260K (llama.cpp, 1 thread, context ~${prompt.length}-${prompt.length + FORWARDS}): ${(forwardMs * 1000).toFixed(0)} µs`,
+);
 console.log('vocab   draft µs  update µs  total µs  total / forward');
 for (const vocab of [512, 32_000]) {
   const c = drafterCostMicros(vocab);

@@ -15,6 +15,8 @@ export class BigramModel implements TargetModel {
   readonly evaluatedSizes: number[] = [];
   committedLength = 0;
   private readonly next: (t: number) => number;
+  private rowTokens = new Int32Array(0);
+  private readonly logits: Float32Array;
   private readonly stops: Set<number>;
 
   constructor(options: {
@@ -36,6 +38,15 @@ export class BigramModel implements TargetModel {
     this.topK = options.topK ?? 8;
     this.maxDraftNodes = options.maxDraftNodes ?? 256;
     this.stops = new Set(options.stopTokens ?? []);
+    this.logits = new Float32Array(options.vocabSize);
+  }
+
+  /** Logits that rank `next(t)` first, then `next(t)+1`, ... (log-probabilities of a geometric law). */
+  nodeLogits(row: number): Float32Array {
+    const V = this.info.vocabSize;
+    const first = this.next(this.rowTokens[row]);
+    for (let r = 0; r < V; r++) this.logits[(first + r) % V] = -r;
+    return this.logits;
   }
 
   isEndOfGeneration(token: number): boolean {
@@ -68,6 +79,7 @@ export class BigramModel implements TargetModel {
   }
   evaluate(draft: Draft, out: Predictions): void {
     this.evaluatedSizes.push(draft.count);
+    this.rowTokens = draft.tokens.slice(0, draft.count);
     for (let i = 0; i < draft.count; i++) this.fill(i, draft.tokens[i], out);
     out.count = draft.count;
   }

@@ -1,4 +1,4 @@
-import { TrbenchError } from '@trbench/core';
+import { TrbenchError, validateSampling } from '@trbench/core';
 import { type Command, Option } from 'commander';
 import { positiveInt, runCommand } from '../cli-helpers.ts';
 import { runGenerate } from '../generate.ts';
@@ -18,6 +18,10 @@ export function registerGenerateCommand(program: Command): void {
     .option('--max-new-tokens <n>', 'tokens to generate', '128')
     .option('--threads <n>', 'CPU threads of the backend', '1')
     .option('--context-size <n>', "context length (default: the model's)")
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', '0')
+    .option('--top-k <n>', 'sampling: keep the k most likely tokens (0 = off)', '0')
+    .option('--top-p <p>', 'sampling: nucleus probability (1 = off)', '1')
+    .option('--seed <n>', 'sampling: PRNG seed', '0')
     .option('--check-lossless', 'also run plain decoding and report whether the tokens are identical')
     .option('--json', 'print one JSON object instead of text');
   for (const flag of allMethodFlags()) generate.addOption(new Option(flag.flags, flag.description));
@@ -40,6 +44,12 @@ export function registerGenerateCommand(program: Command): void {
         raw[flag.param] = (flag.parse ?? parseFlagValue)(String(value));
       }
       const params = parseMethodParams(method, raw, 'command line');
+      const sampling = validateSampling({
+        temperature: Number(opts.temperature),
+        topK: Number(opts.topK),
+        topP: Number(opts.topP),
+        seed: Number(opts.seed),
+      });
       const needs = method.requirements(params);
       const { model, resolved } = await openModel({
         model: String(opts.model),
@@ -62,6 +72,7 @@ export function registerGenerateCommand(program: Command): void {
           prompt: String(opts.prompt),
           maxNewTokens,
           checkLossless: Boolean(opts.checkLossless),
+          sampling,
         });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ProcessedDistribution, Rng, validateSampling } from './sampling.ts';
+
+function reference(logits: number[], t: number, topK: number, topP: number): Map<number, number> {
+  const order = logits.map((v, id) => ({ v, id })).sort((x, y) => y.v - x.v || x.id - y.id);
+  const kept = topK > 0 ? order.slice(0, topK) : order;
+  const max = kept[0].v;
+  const w = kept.map((e) => Math.exp((e.v - max) / t));
+  const total = w.reduce((a, b) => a + b, 0);
+  let size = kept.length;
+  let cum = 0;
+  for (let i = 0; i < kept.length; i++) {
+    cum += w[i];
+    if (cum >= topP * total) {
+      size = i + 1;
+      break;
+    }
+  }
+  const mass = w.slice(0, size).reduce((a, b) => a + b, 0);
+  return new Map(kept.slice(0, size).map((e, i) => [e.id, w[i] / mass]));
+}
+
+describe('Rng', () => {
+  it('is reproducible per seed and roughly uniform', () => {
+    const a = new Rng(7);
+    const b = new Rng(7);
+    const xs = Array.from({ length: 10000 }, () => a.next());
+    expect(xs.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => b.next()));
+    expect(new Rng(8).next()).not.toBe(xs[0]);
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(Math.abs(mean - 0.5)).toBeLessThan(0.02);
+    expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...xs)).toBeLessThan(1);
+  });
+});
+
+describe('ProcessedDistribution', () => {
+  it('applies temperature, top-k and top-p like a direct computation', () => {
+    let seed = 99;
+    const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+    const d = new ProcessedDistribution(40);
+    for (let trial = 0; trial < 100; trial++) {
+      const logits = Array.from(Float32Array.from({ length: 40 }, () => Math.round(rnd() * 80) / 10 - 4));
+      const t = 0.3 + rnd() * 1.5;
+      const topK = [0, 1, 5, 17][trial % 4];
+      const topP = [1, 0.9, 0.5, 0.99][(trial >> 2) % 4];
+      d.build(Float32Array.from(logits), 0, { temperature: t, topK, topP, seed: 0 });
+      const want = reference(logits, t, topK, topP);
+      expect(d.size).toBe(want.size);
+      for (let id = 0; id < 40; id++) expect(d.probability(id)).toBeCloseTo(want.get(id) ?? 0, 9);
+    }
+  });
+
+  it('removing a token renormalises the rest and sampling follows the residual', () => {
+    const d = new ProcessedDistribution(4);
+    d.build(Float32Array.from([Math.log(4), Math.log(3), Math.log(2), Math.log(1)]), 0, { temperature: 1, topK: 0, topP: 1, seed: 0 });
+    expect(d.probability(0)).toBeCloseTo(0.4, 6);
+    d.remove(0);
+    expect(d.probability(1)).toBeCloseTo(0.5, 6);
+    expect(d.probability(0)).toBe(0);
+    const rng = new Rng(1);
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 6000; i++) counts[d.sample(rng)]++;
+    expect(counts[0]).toBe(0);
+    expect(counts[1] / 6000).toBeCloseTo(0.5, 1);
+    expect(counts[3] / 6000).toBeCloseTo(1 / 6, 1);
+  });
+
+  it('rejects bad options', () => {
+    expect(() => validateSampling({ temperature: -1, topK: 0, topP: 1, seed: 0 })).toThrow(/temperature/);
+    expect(() => validateSampling({ temperature: 1, topK: 0, topP: 0, seed: 0 })).toThrow(/top-p/);
+    expect(() => validateSampling({ temperature: 1, topK: 1.5, topP: 1, seed: 0 })).toThrow(/top-k/);
+  });
+});

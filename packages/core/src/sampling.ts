@@ -1,0 +1,187 @@
+import { TrbenchError } from './errors.ts';
+
+/** How tokens are drawn. Temperature 0 is greedy decoding (bit-identical to the greedy path). */
+export interface SamplingOptions {
+  temperature: number;
+  /** Keep only the k most likely tokens; 0 = no limit. */
+  topK: number;
+  /** Keep the smallest most-likely set whose probability reaches p; 1 = no limit. */
+  topP: number;
+  /** Seed of the PRNG (a run with the same seed and config draws the same tokens). */
+  seed: number;
+}
+
+export const GREEDY: SamplingOptions = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+
+/** Checks sampling options, naming the bad one. */
+export function validateSampling(s: SamplingOptions): SamplingOptions {
+  if (!(Number.isFinite(s.temperature) && s.temperature >= 0)) throw new TrbenchError(`temperature must be >= 0, got ${s.temperature}`);
+  if (!(Number.isInteger(s.topK) && s.topK >= 0)) throw new TrbenchError(`top-k must be an integer >= 0 (0 = off), got ${s.topK}`);
+  if (!(s.topP > 0 && s.topP <= 1)) throw new TrbenchError(`top-p must be in (0, 1], got ${s.topP}`);
+  if (!Number.isInteger(s.seed)) throw new TrbenchError(`seed must be an integer, got ${s.seed}`);
+  return s;
+}
+
+/**
+ * xoshiro128** (Blackman & Vigna), seeded by splitmix32 from a 32-bit integer. `next()` returns a double in
+ * [0, 1) built from 53 random bits. Chosen for being small, fast, well studied and identical on every
+ * platform, so a seed fully determines a sampled run.
+ */
+export class Rng {
+  private a = 0;
+  private b = 0;
+  private c = 0;
+  private d = 0;
+
+  constructor(seed: number) {
+    this.reseed(seed);
+  }
+
+  reseed(seed: number): void {
+    let s = seed >>> 0;
+    const split = () => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = split();
+    this.b = split();
+    this.c = split();
+    this.d = split();
+  }
+
+  /** Next 32-bit unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.b, 5) >>> 0, 7), 9) >>> 0;
+    const t = (this.b << 9) >>> 0;
+    this.c ^= this.a;
+    this.d ^= this.b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = rotl(this.d, 11);
+    return result;
+  }
+
+  /** Uniform double in [0, 1). */
+  next(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/**
+ * The processed next-token distribution of one node: softmax(logits / T), then top-k, then top-p (the
+ * order HF transformers applies them), renormalised. Candidates are ordered by logit, ties by lower token
+ * id. Supports the residual operations of speculative sampling: `remove` a rejected token and keep the rest
+ * proportional (the mass is tracked instead of renormalising).
+ */
+export class ProcessedDistribution {
+  readonly vocabSize: number;
+  /** Candidate ids, most likely first; `size` are valid. */
+  readonly ids: Int32Array;
+  /** Unnormalised probabilities of `ids` (zero once removed). */
+  readonly weights: Float64Array;
+  size = 0;
+  /** Sum of the remaining weights. */
+  mass = 0;
+  private readonly position: Int32Array;
+  private readonly order: Int32Array;
+
+  constructor(vocabSize: number) {
+    this.vocabSize = vocabSize;
+    this.ids = new Int32Array(vocabSize);
+    this.weights = new Float64Array(vocabSize);
+    this.position = new Int32Array(vocabSize).fill(-1);
+    this.order = new Int32Array(vocabSize);
+  }
+
+  /** Builds the distribution from a row of raw logits (temperature must be > 0). */
+  build(logits: Float32Array, offset: number, options: SamplingOptions): void {
+    const V = this.vocabSize;
+    for (let i = 0; i < this.size; i++) this.position[this.ids[i]] = -1;
+    const limit = options.topK > 0 && options.topK < V ? options.topK : V;
+    const order = this.order;
+    if (limit < V) {
+      // Partial selection by insertion keeps O(V·k) without sorting the whole vocabulary.
+      let filled = 0;
+      for (let t = 0; t < V; t++) {
+        const v = logits[offset + t];
+        if (filled === limit && !(v > logits[offset + order[limit - 1]])) continue;
+        let pos = filled === limit ? limit - 1 : filled;
+        while (pos > 0 && v > logits[offset + order[pos - 1]]) {
+          order[pos] = order[pos - 1];
+          pos--;
+        }
+        order[pos] = t;
+        if (filled < limit) filled++;
+      }
+    } else {
+      for (let t = 0; t < V; t++) order[t] = t;
+      order.sort((x, y) => logits[offset + y] - logits[offset + x] || x - y);
+    }
+    const invT = 1 / options.temperature;
+    const max = logits[offset + order[0]];
+    let total = 0;
+    for (let i = 0; i < limit; i++) {
+      const w = Math.exp((logits[offset + order[i]] - max) * invT);
+      this.weights[i] = w;
+      total += w;
+    }
+    let size = limit;
+    if (options.topP < 1) {
+      let cumulative = 0;
+      for (let i = 0; i < limit; i++) {
+        cumulative += this.weights[i];
+        if (cumulative >= options.topP * total) {
+          size = i + 1;
+          break;
+        }
+      }
+    }
+    let mass = 0;
+    for (let i = 0; i < size; i++) {
+      this.ids[i] = order[i];
+      this.position[order[i]] = i;
+      mass += this.weights[i];
+    }
+    this.size = size;
+    this.mass = mass;
+  }
+
+  /** Current probability of `token` (0 when filtered out or removed). */
+  probability(token: number): number {
+    const i = this.position[token];
+    return i < 0 || this.mass <= 0 ? 0 : this.weights[i] / this.mass;
+  }
+
+  /** Zeroes `token` (a rejected candidate); the rest keeps its proportions. */
+  remove(token: number): void {
+    const i = this.position[token];
+    if (i < 0) return;
+    this.mass -= this.weights[i];
+    this.weights[i] = 0;
+  }
+
+  /** Draws a token from the remaining distribution. */
+  sample(rng: Rng): number {
+    let u = rng.next() * this.mass;
+    let last = -1;
+    for (let i = 0; i < this.size; i++) {
+      const w = this.weights[i];
+      if (w <= 0) continue;
+      last = i;
+      u -= w;
+      if (u < 0) return this.ids[i];
+    }
+    if (last < 0) throw new Error('sampling from an empty distribution');
+    return this.ids[last]; // rounding left u a hair above zero
+  }
+}
