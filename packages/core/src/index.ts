@@ -1,4 +1,5 @@
 export { AutoregressiveDrafter } from './autoregressive.ts';
+export { type CostCurve, costAt, measureCostCurve, nonDecreasing } from './cost-curve.ts';
 export { DecodeLoop, type DecodeOptions, type GenerationResult, type StopReason } from './decode.ts';
 export { Draft } from './draft.ts';
 export type { Drafter, DrafterContext } from './drafter.ts';

@@ -12,3 +12,13 @@ export {
   TreeTemplate,
 } from './template.ts';
 export { type DuplicateRule, TokenRecyclingDrafter, type TokenRecyclingOptions } from './token-recycling.ts';
+export { AcceptanceStats, RecordingDrafter } from './tuner/acceptance-stats.ts';
+export {
+  type BudgetRow,
+  type Candidate,
+  calibrationPaths,
+  expectedAccepted,
+  type TuneOptions,
+  type TuneResult,
+  tuneTemplate,
+} from './tuner/tune.ts';

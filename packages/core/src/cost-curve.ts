@@ -1,0 +1,93 @@
+import { Draft } from './draft.ts';
+import type { TargetModel } from './model.ts';
+import { Predictions } from './predictions.ts';
+
+/** Forward time of drafts of n nodes on one model, measured on this machine. */
+export interface CostCurve {
+  /** Draft sizes (nodes, root included). */
+  sizes: number[];
+  /** Median milliseconds of one `evaluate` + `commit` at each size. */
+  ms: number[];
+  /** Committed context length the drafts were evaluated on top of. */
+  contextLength: number;
+}
+
+/**
+ * Measures t(n): evaluates a draft of each size on top of a fixed committed context. Sizes are visited
+ * round-robin `repeats` times (after one warm-up round), so a burst of load from other processes spreads
+ * over all sizes instead of bending one part of the curve; each size takes its median, and the curve is
+ * then made non-decreasing (pool-adjacent-violators), since a larger draft never costs less to evaluate.
+ * `parentsOf(n)` gives the tree shape to time (parent index per node, root = -1), so the curve includes
+ * what the shape costs the backend (sequences, masks).
+ */
+export function measureCostCurve(
+  model: TargetModel,
+  sizes: number[],
+  parentsOf: (n: number) => ArrayLike<number>,
+  options: { contextLength: number; repeats?: number },
+): CostCurve {
+  const repeats = options.repeats ?? 9;
+  const maxSize = Math.max(...sizes);
+  const draft = new Draft(maxSize);
+  const predictions = new Predictions(maxSize, model.topK);
+  const vocab = Math.max(1, model.info.vocabSize - 3);
+  const prefix = Int32Array.from({ length: options.contextLength }, (_, i) => 3 + ((i * 131) % vocab));
+  const rootOnly = Int32Array.of(0);
+  const shapes = sizes.map((n) => parentsOf(n));
+  const samples = sizes.map(() => new Float64Array(repeats));
+  model.reset();
+  model.prefill(prefix, null);
+  for (let round = -1; round < repeats; round++) {
+    for (let s = 0; s < sizes.length; s++) {
+      const n = sizes[s];
+      const parents = shapes[s];
+      draft.reset(prefix[prefix.length - 1]);
+      for (let i = 1; i < n; i++) draft.add(3 + ((i * 37 + round * 11) % vocab), parents[i]);
+      const t0 = performance.now();
+      model.evaluate(draft, predictions);
+      model.commit(rootOnly, 1);
+      const dt = performance.now() - t0;
+      if (round >= 0) samples[s][round] = dt;
+      // Keep the context length fixed: rebuild it once it has grown by a few tokens.
+      if (model.committedLength > options.contextLength + 16) {
+        model.reset();
+        model.prefill(prefix, null);
+      }
+    }
+  }
+  const medians = samples.map((xs) => {
+    const sorted = Array.from(xs).sort((a, b) => a - b);
+    return sorted[sorted.length >> 1];
+  });
+  return { sizes: [...sizes], ms: nonDecreasing(medians), contextLength: options.contextLength };
+}
+
+/** Least-squares non-decreasing fit (pool adjacent violators). */
+export function nonDecreasing(values: number[]): number[] {
+  const blocks: Array<{ sum: number; count: number }> = [];
+  for (const v of values) {
+    blocks.push({ sum: v, count: 1 });
+    while (blocks.length > 1) {
+      const b = blocks[blocks.length - 1];
+      const a = blocks[blocks.length - 2];
+      if (a.sum / a.count <= b.sum / b.count) break;
+      a.sum += b.sum;
+      a.count += b.count;
+      blocks.pop();
+    }
+  }
+  return blocks.flatMap((b) => new Array<number>(b.count).fill(b.sum / b.count));
+}
+
+/** Linear interpolation of a cost curve at n (clamped to its ends). */
+export function costAt(curve: CostCurve, n: number): number {
+  const { sizes, ms } = curve;
+  if (n <= sizes[0]) return ms[0];
+  for (let i = 1; i < sizes.length; i++) {
+    if (n <= sizes[i]) {
+      const f = (n - sizes[i - 1]) / (sizes[i] - sizes[i - 1]);
+      return ms[i - 1] + f * (ms[i] - ms[i - 1]);
+    }
+  }
+  return ms[ms.length - 1];
+}

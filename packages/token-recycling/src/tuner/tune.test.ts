@@ -1,0 +1,67 @@
+import { BigramModel } from '@trbench/core/testing';
+import { describe, expect, it } from 'vitest';
+import { TreeTemplate } from '../template.ts';
+import { AcceptanceStats } from './acceptance-stats.ts';
+import { calibrationPaths, expectedAccepted, tuneTemplate } from './tune.ts';
+
+describe('AcceptanceStats', () => {
+  it('estimates rates with a pull towards the pooled rank rate and falls back for unseen depths', () => {
+    const s = new AcceptanceStats(4, 2);
+    for (let i = 0; i < 9; i++) s.record(1, 0, i < 6); // 6/9 at depth 1
+    for (let i = 0; i < 3; i++) s.record(2, 0, true); // 3/3 at depth 2
+    const m = s.model();
+    const pooled = 9 / 12;
+    expect(s.rate(1, 0)).toBeCloseTo(6 / 9, 12);
+    expect(m(1, 0)).toBeCloseTo((6 + pooled) / 10, 12);
+    expect(m(4, 0)).toBeCloseTo((3 + pooled) / 4, 12); // depth 4 never tried: deepest tried depth
+    expect(m(1, 1)).toBe(0); // rank never tried
+    expect(Number.isNaN(s.rate(3, 1))).toBe(true);
+  });
+});
+
+describe('expectedAccepted', () => {
+  it('sums path probabilities plus the bonus token', () => {
+    const p = (_d: number, r: number) => (r === 0 ? 0.5 : 0.25);
+    expect(expectedAccepted([[0], [1], [0, 0]], p)).toBeCloseTo(1 + 0.5 + 0.25 + 0.25, 12);
+  });
+});
+
+describe('calibrationPaths', () => {
+  it('covers every rank along the rank-0 spine and stays prefix-closed', () => {
+    const paths = calibrationPaths(8, 8, 128);
+    const t = new TreeTemplate('cal', paths);
+    for (let d = 1; d <= 8; d++)
+      for (let r = 0; r < 8; r++)
+        expect(paths.some((p) => p.length === d && p[d - 1] === r && p.slice(0, -1).every((x) => x === 0))).toBe(true);
+    expect(t.nodes).toBeLessThanOrEqual(128);
+  });
+});
+
+describe('tuneTemplate (mock model: checks the mechanics, not speed)', () => {
+  it('measures, grows candidates per budget and returns a valid template', () => {
+    const V = 40;
+    const model = new BigramModel({ vocabSize: V, next: (t) => (t * 3 + 1) % V, maxDraftNodes: 32 });
+    const prompts = [Int32Array.from([1, 2, 3]), Int32Array.from([5, 6])];
+    const lines: string[] = [];
+    const r = tuneTemplate({
+      model,
+      modelSha256: '0'.repeat(64),
+      prompts,
+      maxNewTokens: 20,
+      maxNodes: 32,
+      maxDepth: 6,
+      iterations: 2,
+      log: (l) => lines.push(l),
+    });
+    expect(r.budgets).toHaveLength(32);
+    expect(r.costCurve.sizes[0]).toBe(1);
+    expect(r.candidates.length).toBeGreaterThanOrEqual(1);
+    const t = new TreeTemplate(r.name, r.paths);
+    expect(t.nodes).toBe(r.nodes);
+    // On a bigram model the matrix learns the true continuation: once a row is filled rank 0 is accepted,
+    // and rank 1 (next + 1) never is.
+    expect(r.calibrationStats.rates[0][0]).toBeGreaterThan(0.5);
+    expect(r.calibrationStats.rates[0][1]).toBe(0);
+    expect(lines.some((l) => l.startsWith('round 1'))).toBe(true);
+  });
+});

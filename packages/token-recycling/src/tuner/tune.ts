@@ -1,0 +1,219 @@
+import { AutoregressiveDrafter, type CostCurve, costAt, DecodeLoop, measureCostCurve, type TargetModel } from '@trbench/core';
+import { type AcceptanceModel, chainPaths, compareBfs, greedyPaths, PAPER_2_2_2, type RankPath, TreeTemplate } from '../template.ts';
+import { TokenRecyclingDrafter } from '../token-recycling.ts';
+import { AcceptanceStats, RecordingDrafter } from './acceptance-stats.ts';
+
+export interface TuneOptions {
+  /** Opened with maxDraftNodes >= max(maxNodes, calibration tree) and topK >= k. */
+  model: TargetModel;
+  modelSha256: string;
+  /** Calibration prompts (token ids), disjoint from the evaluation set. */
+  prompts: Int32Array[];
+  maxNewTokens?: number;
+  k?: number;
+  /** Largest draft considered, root included (the issue's n = 1 … 128). */
+  maxNodes?: number;
+  maxDepth?: number;
+  /** Rounds of re-measuring the chosen tree and regrowing with its own statistics. */
+  iterations?: number;
+  log?: (line: string) => void;
+}
+
+export interface BudgetRow {
+  nodes: number;
+  expectedAccepted: number;
+  stepMs: number;
+  predictedTokensPerSecond: number;
+}
+
+export interface Candidate {
+  nodes: number;
+  paths: RankPath[];
+  predictedTokensPerSecond: number;
+  expectedAccepted: number;
+  /** Decode tokens/s measured on the calibration prompts with this tree. */
+  calibrationTokensPerSecond: number;
+  calibrationMeanAccepted: number;
+}
+
+export interface TuneResult {
+  name: string;
+  paths: RankPath[];
+  nodes: number;
+  k: number;
+  expectedAccepted: number;
+  predictedTokensPerSecond: number;
+  calibrationTokensPerSecond: number;
+  /**
+   * Per-step cost besides the isolated forward, ms: plain decoding's measured step time minus t(1), i.e.
+   * the decode loop's bookkeeping plus whatever the isolated timing misses.
+   */
+  stepOverheadMs: number;
+  /** Plain decoding on the calibration prompts, decode tokens/s. */
+  autoregressiveTokensPerSecond: number;
+  costCurve: CostCurve;
+  budgets: BudgetRow[];
+  candidates: Candidate[];
+  /** Positional acceptance measured with the calibration tree. */
+  calibrationStats: ReturnType<AcceptanceStats['toJSON']>;
+}
+
+/** The calibration tree: the paper tree plus every rank hanging off the rank-0 spine down to `depth`. */
+export function calibrationPaths(k: number, depth: number, maxNodes: number): RankPath[] {
+  const keys = new Set<string>();
+  const out: RankPath[] = [];
+  const add = (p: RankPath) => {
+    const key = p.join(',');
+    if (!keys.has(key) && out.length < maxNodes - 1) {
+      keys.add(key);
+      out.push(p);
+    }
+  };
+  const spine = chainPaths(depth);
+  for (let d = 0; d < depth; d++) for (let r = 0; r < k; r++) add([...(d > 0 ? spine[d - 1] : []), r]);
+  for (const p of PAPER_2_2_2) if (p.every((r) => r < k)) add(p);
+  return out.sort(compareBfs);
+}
+
+/**
+ * Picks the TR tree that maximises decode tokens per second on this model, backend and machine:
+ * 1. run TR with a wide calibration tree and record positional acceptance by (depth, rank);
+ * 2. measure the forward cost t(n) of drafts of n nodes;
+ * 3. for every budget n grow the tree that maximises expected accepted tokens (best-first on path
+ *    probability) and predict tokens/s = E(n) / (t(n) + per-step overhead);
+ * 4. run the best tree on the calibration prompts, regrow with its own statistics, and repeat;
+ * 5. keep the candidate with the best measured calibration speed.
+ */
+export function tuneTemplate(options: TuneOptions): TuneResult {
+  const { model } = options;
+  const k = options.k ?? 8;
+  const maxNodes = options.maxNodes ?? 128;
+  const maxDepth = options.maxDepth ?? 12;
+  const maxNew = options.maxNewTokens ?? 128;
+  const iterations = options.iterations ?? 3;
+  const log = options.log ?? (() => {});
+
+  const decodeSpeed = (loop: DecodeLoop) => {
+    let tokens = 0;
+    let steps = 0;
+    let decodeMs = 0;
+    let overheadMs = 0;
+    let context = 0;
+    for (const prompt of options.prompts) {
+      const r = loop.generate(prompt, { maxNewTokens: maxNew });
+      tokens += r.tokens.length;
+      steps += r.steps;
+      decodeMs += r.timing.totalMs - r.timing.prefillMs;
+      overheadMs += r.timing.draftMs + r.timing.updateMs + r.timing.otherMs;
+      context += prompt.length + r.tokens.length / 2;
+    }
+    return {
+      tokensPerSecond: (tokens / decodeMs) * 1000,
+      stepMs: decodeMs / steps,
+      meanAccepted: tokens / steps,
+      meanContext: Math.round(context / options.prompts.length),
+    };
+  };
+  const runTree = (paths: RankPath[]) => {
+    const template = new TreeTemplate('candidate', paths);
+    const stats = new AcceptanceStats(maxDepth, k);
+    const drafter = new RecordingDrafter(
+      new TokenRecyclingDrafter({ vocabSize: model.info.vocabSize, k, template, modelSha256: options.modelSha256 }),
+      stats,
+    );
+    return { stats, ...decodeSpeed(new DecodeLoop(model, drafter)) };
+  };
+
+  const calibration = calibrationPaths(k, Math.min(maxDepth, 8), maxNodes);
+  log(`calibration tree: ${calibration.length + 1} nodes over ${options.prompts.length} prompts`);
+  const base = runTree(calibration);
+  log(`calibration MAT ${base.meanAccepted.toFixed(3)}, ${base.tokensPerSecond.toFixed(1)} tok/s`);
+
+  const sizes: number[] = [];
+  for (let n = 1; n <= Math.min(32, maxNodes); n++) sizes.push(n);
+  for (let n = 40; n <= maxNodes; n += 8) sizes.push(n);
+  if (sizes[sizes.length - 1] !== maxNodes) sizes.push(maxNodes);
+  const shapeOrder = greedyPaths(maxNodes - 1, maxDepth, k, base.stats.model());
+  const costCurve = measureCostCurve(model, sizes, (n) => new TreeTemplate('s', shapeOrder.slice(0, n - 1)).parent, {
+    contextLength: base.meanContext,
+    repeats: 7,
+  });
+  log(`cost curve at context ${base.meanContext}: ${costCurve.sizes.map((n, i) => `t(${n})=${costCurve.ms[i].toFixed(2)}`).join(' ')}`);
+
+  const plain = decodeSpeed(new DecodeLoop(model, new AutoregressiveDrafter()));
+  const overhead = Math.max(0, plain.stepMs - costAt(costCurve, 1));
+  log(`plain decoding ${plain.tokensPerSecond.toFixed(1)} tok/s; per-step overhead beyond t(n): ${overhead.toFixed(3)} ms`);
+  let acceptance: AcceptanceModel = base.stats.model();
+  const candidates: Candidate[] = [];
+  let budgets: BudgetRow[] = [];
+  for (let it = 0; it < iterations; it++) {
+    const order = greedyPaths(maxNodes - 1, maxDepth, k, acceptance);
+    budgets = budgetTable(order, acceptance, costCurve, overhead);
+    const best = budgets.reduce((a, b) => (b.predictedTokensPerSecond > a.predictedTokensPerSecond ? b : a));
+    const paths = order.slice(0, best.nodes - 1);
+    if (candidates.some((c) => c.nodes === best.nodes && samePaths(c.paths, paths))) break;
+    const measured = runTree(paths);
+    const ownModel = measured.stats.model(base.stats);
+    const expected = expectedAccepted(paths, ownModel);
+    candidates.push({
+      nodes: best.nodes,
+      paths,
+      expectedAccepted: expected,
+      predictedTokensPerSecond: (expected / (costAt(costCurve, best.nodes) + overhead)) * 1000,
+      calibrationTokensPerSecond: measured.tokensPerSecond,
+      calibrationMeanAccepted: measured.meanAccepted,
+    });
+    log(
+      `round ${it + 1}: best budget ${best.nodes} nodes, predicted ${candidates[candidates.length - 1].predictedTokensPerSecond.toFixed(1)} tok/s, ` +
+        `measured ${measured.tokensPerSecond.toFixed(1)} tok/s (MAT ${measured.meanAccepted.toFixed(3)})`,
+    );
+    acceptance = ownModel;
+  }
+  const chosen = candidates.reduce((a, b) => (b.calibrationTokensPerSecond > a.calibrationTokensPerSecond ? b : a));
+  return {
+    name: `tuned-${chosen.nodes}`,
+    paths: chosen.paths,
+    nodes: chosen.nodes,
+    k,
+    expectedAccepted: chosen.expectedAccepted,
+    predictedTokensPerSecond: chosen.predictedTokensPerSecond,
+    calibrationTokensPerSecond: chosen.calibrationTokensPerSecond,
+    stepOverheadMs: overhead,
+    autoregressiveTokensPerSecond: plain.tokensPerSecond,
+    costCurve,
+    budgets,
+    candidates,
+    calibrationStats: base.stats.toJSON(),
+  };
+}
+
+/** Expected tokens per step of a tree: 1 (bonus) + Σ over nodes of the product of acceptance along the path. */
+export function expectedAccepted(paths: ReadonlyArray<RankPath>, acceptance: AcceptanceModel): number {
+  let e = 1;
+  for (const p of paths) {
+    let prob = 1;
+    for (let d = 0; d < p.length; d++) prob *= acceptance(d + 1, p[d]);
+    e += prob;
+  }
+  return e;
+}
+
+function budgetTable(order: RankPath[], acceptance: AcceptanceModel, curve: CostCurve, overheadMs: number): BudgetRow[] {
+  const rows: BudgetRow[] = [];
+  let expected = 1;
+  for (let n = 1; n <= order.length + 1; n++) {
+    if (n > 1) {
+      const p = order[n - 2];
+      let prob = 1;
+      for (let d = 0; d < p.length; d++) prob *= acceptance(d + 1, p[d]);
+      expected += prob;
+    }
+    const stepMs = costAt(curve, n) + overheadMs;
+    rows.push({ nodes: n, expectedAccepted: expected, stepMs, predictedTokensPerSecond: (expected / stepMs) * 1000 });
+  }
+  return rows;
+}
+
+function samePaths(a: RankPath[], b: RankPath[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.join(',') === b[i].join(','));
+}
