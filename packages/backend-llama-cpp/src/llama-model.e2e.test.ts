@@ -161,3 +161,20 @@ describe('llama.cpp backend on stories260K', () => {
     expect(() => model.evaluate(draft, new Predictions(64, 8))).toThrow(/beyond the context/);
   });
 });
+
+describe('llama.cpp backend: evaluate without commit', () => {
+  it('a second evaluate discards the uncommitted draft of the first', () => {
+    const prompt = model.tokenize('The cat sat on the', true);
+    const draft = new Draft(64);
+    const preds = new Predictions(64, 8);
+    model.reset();
+    model.prefill(prompt.subarray(0, prompt.length - 1), null);
+    randomTree(draft, prompt[prompt.length - 1], 20, 5);
+    model.evaluate(draft, preds);
+    const first = Array.from(preds.argmax.subarray(0, draft.count));
+    model.evaluate(draft, preds); // no commit in between
+    expect(Array.from(preds.argmax.subarray(0, draft.count))).toEqual(first);
+    model.commit(Int32Array.of(0), 1);
+    expect(model.committedLength).toBe(prompt.length);
+  });
+});

@@ -207,6 +207,8 @@ export class LlamaCppModel implements TargetModel {
   }
 
   evaluate(draft: Draft, out: Predictions, withLogSumExp = false): void {
+    // A previous draft that was never committed leaves cells past the committed prefix: drop them first.
+    if (this.lastDraftCount > 0) this.lib.f.llama_memory_seq_rm(this.mem, -1, this.committed, -1);
     const n = draft.count;
     if (n > this.maxDraftNodes) throw new RangeError(`draft of ${n} nodes exceeds maxDraftNodes ${this.maxDraftNodes}`);
     if (out.capacity < n) throw new RangeError(`prediction buffer holds ${out.capacity} rows, draft has ${n}`);

@@ -36,6 +36,11 @@ export interface TargetModelOptions {
   threads?: number;
   /** Context length; default: the model's training context. */
   contextSize?: number;
+  /**
+   * The caller will read `nodeLogits` (sampling). Backends that keep logits in native memory expose them
+   * anyway; others fetch full rows only when asked.
+   */
+  exposeLogits?: boolean;
 }
 
 /**

@@ -14,6 +14,8 @@ export interface OpenModelOptions {
   maxDraftNodes: number;
   topK: number;
   contextSize?: number;
+  /** The caller samples and needs node logits. */
+  exposeLogits?: boolean;
 }
 
 export function parseBackend(name: string): BackendName {
@@ -36,6 +38,7 @@ export async function openModel(options: OpenModelOptions): Promise<{ model: Tar
     topK: options.topK,
     threads: options.threads,
     contextSize: options.contextSize,
+    exposeLogits: options.exposeLogits,
   };
   if (options.backend === 'llama.cpp') {
     const { LlamaCppModel } = await import('@trbench/backend-llama-cpp');

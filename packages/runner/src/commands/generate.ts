@@ -59,6 +59,7 @@ export function registerGenerateCommand(program: Command): void {
         maxDraftNodes: needs.maxDraftNodes,
         topK: needs.topK,
         contextSize,
+        exposeLogits: sampling.temperature > 0,
       });
       try {
         const drafter = await method.create(params, {
