@@ -178,3 +178,17 @@ describe('llama.cpp backend: evaluate without commit', () => {
     expect(model.committedLength).toBe(prompt.length);
   });
 });
+
+describe('llama.cpp backend: a wide draft at the end of the context', () => {
+  it('evaluates a full-width tree when only a few positions are left', () => {
+    const draft = new Draft(64);
+    const preds = new Predictions(64, 8);
+    model.reset();
+    model.prefill(new Array(model.info.contextSize - 4).fill(7), null);
+    draft.reset(7);
+    for (let i = 1; i < 64; i++) draft.add(5 + i, i <= 20 ? 0 : 1 + ((i * 7) % 20)); // 63 nodes, depth 2
+    model.evaluate(draft, preds);
+    model.commit(Int32Array.of(0), 1);
+    expect(model.committedLength).toBe(model.info.contextSize - 3);
+  });
+});

@@ -87,7 +87,9 @@ export class LlamaCppModel implements TargetModel {
     this.batchCapacity = Math.max(options.maxDraftNodes, Math.min(512, contextSize));
 
     const cparams = f.llama_context_default_params() as Record<string, unknown>;
-    cparams.n_ctx = contextSize;
+    // Positions stay below contextSize (the decode loop trims drafts by depth), but a draft's nodes each
+    // occupy a KV cell while it is evaluated, so the cache holds contextSize + maxDraftNodes cells.
+    cparams.n_ctx = contextSize + options.maxDraftNodes;
     cparams.n_batch = this.batchCapacity;
     cparams.n_ubatch = this.batchCapacity;
     cparams.n_seq_max = sequences;
@@ -125,7 +127,7 @@ export class LlamaCppModel implements TargetModel {
       path: options.path,
       sha256: options.sha256,
       vocabSize: this.vocabSize,
-      contextSize: f.llama_n_ctx(this.ctx) as number,
+      contextSize,
     };
     this.backend = {
       name: 'llama.cpp',
@@ -133,9 +135,10 @@ export class LlamaCppModel implements TargetModel {
       device: lib.variant === 'cpu' ? 'cpu' : `${lib.variant} (${lib.devices.join(', ')})`,
       threads,
       settings: {
-        kvCacheType: options.kvCacheType ?? 'f16',
+        kvCacheType,
         flashAttention: flash,
         contextSize: this.info.contextSize,
+        kvCells: f.llama_n_ctx(this.ctx) as number,
         batch: this.batchCapacity,
       },
     };
