@@ -1,6 +1,11 @@
 import { Command } from 'commander';
 import { registerAssetsCommand } from './commands/assets.ts';
+import { registerCheckCommand } from './commands/check.ts';
+import { registerCorpusCommand } from './commands/corpus.ts';
+import { registerDatastoreCommand } from './commands/datastore.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
+import { registerReportCommand } from './commands/report.ts';
+import { registerRunCommand } from './commands/run.ts';
 
 const program = new Command();
 program
@@ -15,5 +20,10 @@ program
 // One command per file in commands/.
 registerAssetsCommand(program);
 registerGenerateCommand(program);
+registerRunCommand(program);
+registerReportCommand(program);
+registerCheckCommand(program);
+registerCorpusCommand(program);
+registerDatastoreCommand(program);
 
 await program.parseAsync(process.argv);

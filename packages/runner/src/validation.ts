@@ -16,6 +16,31 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return cur;
 }
 
+/** Formats a field path the way users write it: `methods[1].params.k`; `(root)` for the empty path. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/**
+ * One line per zod issue: the field path, the message, and the value found. `documentPath` maps an
+ * issue's path inside `value` to its path in the whole document (default: unchanged).
+ */
+export function issueLines(
+  error: z.ZodError,
+  value: unknown,
+  documentPath: (path: ReadonlyArray<PropertyKey>) => ReadonlyArray<PropertyKey> = (p) => p,
+): string[] {
+  return error.issues.map((issue) => {
+    const found = issue.code === 'unrecognized_keys' ? '' : ` (got ${describeValue(valueAt(value, issue.path))})`;
+    return `${formatPath(documentPath(issue.path))}: ${issue.message}${found}`;
+  });
+}
+
 /**
  * Validates `value` against a zod schema; on failure throws one TrbenchError naming where the input came
  * from, the path of each bad field, the value found and what is allowed.
@@ -23,10 +48,5 @@ function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
 export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
-    const found = issue.code === 'unrecognized_keys' ? '' : ` (got ${describeValue(valueAt(value, issue.path))})`;
-    return `${path}: ${issue.message}${found}`;
-  });
-  throw new TrbenchError(`${where}: ${lines.join('; ')}`);
+  throw new TrbenchError(`${where}: ${issueLines(result.error, value).join('; ')}`);
 }

@@ -1,0 +1,208 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { TrbenchError } from '@trbench/core';
+import { OVERALL, type Summary } from './summary.ts';
+import { markdownTable } from './table.ts';
+
+/** The committed reference a CI run is compared with: the deterministic and timing metrics per row. */
+export interface Baseline {
+  schema: 'trbench-baseline/1';
+  createdAt: string;
+  source: { name: string; configHash: string; gitCommit: string | null; cpu: string | null };
+  rows: {
+    model: string;
+    dataset: string;
+    variant: string;
+    subtask: string;
+    questions: number;
+    mat: number | null;
+    speedup: number | null;
+  }[];
+}
+
+export interface Tolerances {
+  /** Largest allowed relative drop of MAT (deterministic: only code changes move it). */
+  mat: number;
+  /** Largest allowed relative drop of the overall speedup (timing noise). */
+  speedup: number;
+}
+
+export const DEFAULT_TOLERANCES: Tolerances = { mat: 0.01, speedup: 0.25 };
+
+export interface CheckLine {
+  ok: boolean;
+  model: string;
+  dataset: string;
+  variant: string;
+  subtask: string;
+  metric: string;
+  baseline: string;
+  current: string;
+  change: string;
+  allowed: string;
+}
+
+/** The baseline a summary would be if accepted as the new reference (`trbench check --update`). */
+export function baselineOf(summary: Summary): Baseline {
+  return {
+    schema: 'trbench-baseline/1',
+    createdAt: new Date().toISOString(),
+    source: {
+      name: summary.name,
+      configHash: summary.config.hash,
+      gitCommit: summary.environment?.gitCommit ?? null,
+      cpu: summary.environment?.cpu ?? null,
+    },
+    rows: summary.rows.map((r) => ({
+      model: r.model,
+      dataset: r.dataset,
+      variant: r.variant,
+      subtask: r.subtask,
+      questions: r.questions,
+      mat: r.mat,
+      speedup: r.speedup,
+    })),
+  };
+}
+
+function readJson(file: string, what: string): unknown {
+  if (!existsSync(file)) throw new TrbenchError(`${what} not found: ${file}`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new TrbenchError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+export function readSummary(file: string): Summary {
+  const s = readJson(file, 'summary') as Summary;
+  if (s?.schema !== 'trbench-summary/1') throw new TrbenchError(`${file}: not a trbench summary (expected "schema": "trbench-summary/1")`);
+  return s;
+}
+
+export function readBaseline(file: string): Baseline {
+  const b = readJson(file, 'baseline') as Baseline;
+  if (b?.schema !== 'trbench-baseline/1')
+    throw new TrbenchError(`${file}: not a trbench baseline (expected "schema": "trbench-baseline/1")`);
+  return b;
+}
+
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
+const num = (x: number | null, d: number) => (x === null ? '–' : x.toFixed(d));
+
+/**
+ * Compares a run's summary with the baseline. Regressions: any lossless failure; a row of the baseline
+ * missing or with fewer finished questions; MAT lower by more than `tolerances.mat` on any row; overall
+ * speedup lower by more than `tolerances.speedup` (subtask speedups on a few questions are too noisy).
+ */
+export function checkSummary(
+  summary: Summary,
+  baseline: Baseline,
+  tolerances: Tolerances = DEFAULT_TOLERANCES,
+): { lines: CheckLine[]; notes: string[] } {
+  const lines: CheckLine[] = [];
+  const notes: string[] = [];
+  const none = { model: '', dataset: '', variant: '', subtask: '' };
+  // A new method parameter with a default changes the hash without changing what is measured; rows are
+  // matched by name, so the metrics below still guard against regressions.
+  if (summary.config.hash !== baseline.source.configHash) {
+    notes.push(
+      `the run's config hash (${summary.config.hash.slice(0, 12)}) differs from the baseline's (${baseline.source.configHash.slice(0, 12)}); ` +
+        'rows are compared by model, dataset, method and subtask',
+    );
+  }
+  if (!summary.complete) {
+    lines.push({
+      ok: false,
+      ...none,
+      metric: 'records',
+      baseline: '',
+      current: `${summary.records}/${summary.expectedRecords}`,
+      change: 'incomplete run',
+      allowed: 'all',
+    });
+  }
+  for (const r of summary.rows) {
+    if (r.subtask !== OVERALL || r.lossless === null) continue;
+    const { identical, compared, firstDivergence: d } = r.lossless;
+    lines.push({
+      ok: identical === compared,
+      model: r.model,
+      dataset: r.dataset,
+      variant: r.variant,
+      subtask: r.subtask,
+      metric: 'lossless',
+      baseline: '',
+      current: `${identical}/${compared}`,
+      change: d ? `q ${d.questionId} turn ${d.turn} token ${d.index}` : '',
+      allowed: 'all identical',
+    });
+  }
+  for (const b of baseline.rows) {
+    const key = { model: b.model, dataset: b.dataset, variant: b.variant, subtask: b.subtask };
+    const r = summary.rows.find(
+      (x) => x.model === b.model && x.dataset === b.dataset && x.variant === b.variant && x.subtask === b.subtask,
+    );
+    if (!r) {
+      lines.push({ ok: false, ...key, metric: 'row', baseline: 'present', current: 'missing', change: '', allowed: 'present' });
+      continue;
+    }
+    if (r.questions < b.questions) {
+      lines.push({
+        ok: false,
+        ...key,
+        metric: 'questions',
+        baseline: String(b.questions),
+        current: String(r.questions),
+        change: '',
+        allowed: `>= ${b.questions}`,
+      });
+    }
+    if (b.mat !== null) {
+      const change = r.mat === null ? Number.NEGATIVE_INFINITY : r.mat / b.mat - 1;
+      lines.push({
+        ok: change >= -tolerances.mat,
+        ...key,
+        metric: 'MAT',
+        baseline: num(b.mat, 3),
+        current: num(r.mat, 3),
+        change: r.mat === null ? 'missing' : pct(change),
+        allowed: `>= -${(100 * tolerances.mat).toFixed(0)}%`,
+      });
+    }
+    if (b.subtask === OVERALL && b.speedup !== null && r.method !== 'ar') {
+      const change = r.speedup === null ? Number.NEGATIVE_INFINITY : r.speedup / b.speedup - 1;
+      lines.push({
+        ok: change >= -tolerances.speedup,
+        ...key,
+        metric: 'speedup',
+        baseline: num(b.speedup, 3),
+        current: num(r.speedup, 3),
+        change: r.speedup === null ? 'missing' : pct(change),
+        allowed: `>= -${(100 * tolerances.speedup).toFixed(0)}%`,
+      });
+    }
+  }
+  return { lines, notes };
+}
+
+/** A table of the checks (only the failed ones unless `all`). */
+export function renderCheck(lines: readonly CheckLine[], all: boolean): string {
+  const shown = all ? lines : lines.filter((l) => !l.ok);
+  if (shown.length === 0) return '';
+  return markdownTable(
+    ['status', 'model', 'dataset', 'method', 'subtask', 'metric', 'baseline', 'current', 'change', 'allowed'],
+    shown.map((l) => [
+      l.ok ? 'ok' : 'REGRESSED',
+      l.model,
+      l.dataset,
+      l.variant,
+      l.subtask,
+      l.metric,
+      l.baseline,
+      l.current,
+      l.change,
+      l.allowed,
+    ]),
+    ['left', 'left', 'left', 'left', 'left', 'left', 'right', 'right', 'right', 'left'],
+  );
+}

@@ -1,0 +1,57 @@
+import { writeFileAtomic } from '@trbench/assets';
+import { TrbenchError } from '@trbench/core';
+import type { Command } from 'commander';
+import { baselineOf, checkSummary, DEFAULT_TOLERANCES, readBaseline, readSummary, renderCheck } from '../check.ts';
+import { runCommand } from '../cli-helpers.ts';
+
+function fraction(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const x = Number(raw);
+  if (!Number.isFinite(x) || x < 0 || x >= 1)
+    throw new TrbenchError(`${flag} must be a fraction in [0, 1), e.g. 0.01 (got ${JSON.stringify(raw)})`);
+  return x;
+}
+
+/** `trbench check`: CI regression gate of a run's summary against a committed baseline. */
+export function registerCheckCommand(program: Command): void {
+  program
+    .command('check')
+    .description('compare a run summary with a baseline; exit 1 on a lossless failure, MAT drop > 1 % or speedup drop > 25 %')
+    .requiredOption('--summary <file>', 'summary.json of the run to check')
+    .option('--baseline <file>', 'baseline to compare with', 'results/baselines/ci.json')
+    .option('--update', 'write the summary as the new baseline instead of checking (on purpose only)')
+    .option('--mat-tolerance <fraction>', 'largest allowed relative MAT drop', String(DEFAULT_TOLERANCES.mat))
+    .option('--speedup-tolerance <fraction>', 'largest allowed relative overall speedup drop', String(DEFAULT_TOLERANCES.speedup))
+    .option('--all', 'print every check, not only the regressions')
+    .action(
+      (opts: { summary: string; baseline: string; update?: boolean; matTolerance?: string; speedupTolerance?: string; all?: boolean }) =>
+        runCommand(() => {
+          const summary = readSummary(opts.summary);
+          if (opts.update) {
+            if (!summary.complete)
+              throw new TrbenchError(
+                `${opts.summary}: the run is incomplete (${summary.records}/${summary.expectedRecords}); finish it with --resume first`,
+              );
+            const baseline = baselineOf(summary);
+            writeFileAtomic(opts.baseline, `${JSON.stringify(baseline, null, 2)}\n`);
+            process.stdout.write(`wrote ${opts.baseline} (${baseline.rows.length} rows from ${opts.summary})\n`);
+            return;
+          }
+          const tolerances = {
+            mat: fraction('--mat-tolerance', opts.matTolerance, DEFAULT_TOLERANCES.mat),
+            speedup: fraction('--speedup-tolerance', opts.speedupTolerance, DEFAULT_TOLERANCES.speedup),
+          };
+          const { lines, notes } = checkSummary(summary, readBaseline(opts.baseline), tolerances);
+          for (const note of notes) process.stdout.write(`note: ${note}\n`);
+          const failed = lines.filter((l) => !l.ok);
+          const table = renderCheck(lines, Boolean(opts.all));
+          if (table) process.stdout.write(`${table}\n\n`);
+          process.stdout.write(
+            failed.length === 0
+              ? `check passed: ${lines.length} checks against ${opts.baseline}\n`
+              : `check FAILED: ${failed.length} of ${lines.length} checks regressed against ${opts.baseline}\n`,
+          );
+          if (failed.length > 0) process.exitCode = 1;
+        }),
+    );
+}

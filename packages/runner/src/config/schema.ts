@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { SPEC_BENCH_SUBTASKS } from '../datasets/spec-bench.ts';
+import { BACKENDS } from '../open-model.ts';
+import { TEMPLATES } from '../templates.ts';
+
+/** Names that end up in file names and record keys. */
+const name = z.string().regex(/^[A-Za-z0-9][\w.+-]*$/, 'expected letters, digits and _ . + - (starting with a letter or digit)');
+
+const modelEntry = z
+  .object({
+    /** `stories260K`, a .gguf path (relative to the config file) or `hf:owner/repo/file.gguf`. */
+    model: z.string().min(1),
+    /** Label in records and reports; default: the model's name. */
+    id: name.optional(),
+    backend: z.enum(BACKENDS).default('llama.cpp'),
+    device: z.string().min(1).optional(),
+    threads: z.int().min(1).max(512).default(1),
+    /** Default: the model's own (raw for stories260K). */
+    template: z.enum(TEMPLATES).optional(),
+    /** System message replacing vicuna's default, or added to chatml. */
+    system: z.string().optional(),
+    contextSize: z.int().min(16).optional(),
+  })
+  .strict();
+
+const selection = {
+  /** Label in records and reports; default: the dataset kind (jsonl: the file name). */
+  id: name.optional(),
+  /** At most this many questions per subtask. */
+  limit: z.int().min(1).optional(),
+  pick: z.enum(['first', 'spread']).default('first'),
+  /** Overrides the top-level maxNewTokens for this dataset. */
+  maxNewTokens: z.int().min(1).optional(),
+};
+
+const jsonlFields = z
+  .object({
+    id: z.string().min(1).optional(),
+    prompt: z.string().min(1).optional(),
+    turns: z.string().min(1).optional(),
+    category: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((f) => (f.prompt === undefined) !== (f.turns === undefined), { message: 'give exactly one of prompt and turns' });
+
+const datasetEntry = z.discriminatedUnion('dataset', [
+  z.object({ dataset: z.literal('spec-bench'), subset: z.array(z.enum(SPEC_BENCH_SUBTASKS)).min(1).optional(), ...selection }).strict(),
+  z.object({ dataset: z.literal('mbpp'), ...selection }).strict(),
+  z.object({ dataset: z.literal('stories'), ...selection }).strict(),
+  z
+    .object({
+      dataset: z.literal('jsonl'),
+      /** Relative to the config file. */
+      path: z.string().min(1),
+      fields: jsonlFields,
+      subset: z.array(z.string().min(1)).min(1).optional(),
+      ...selection,
+    })
+    .strict(),
+]);
+
+const methodEntry = z
+  .object({
+    method: z.string().min(1),
+    /** The method's parameters; a list sweeps its values (cartesian product over all lists). */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** Run only on these dataset ids (default: all). */
+    datasets: z.array(z.string().min(1)).min(1).optional(),
+    /** Skip this entry, with a note, when the method is not registered in this build (default false: an error). */
+    optional: z.boolean().default(false),
+  })
+  .strict();
+
+/** The file format of `configs/*.yaml` (structure only; method parameters are checked by each method). */
+export const configSchema = z
+  .object({
+    /** Default run name (`results/runs/<name>`); default: the config file's name. */
+    name: name.optional(),
+    description: z.string().optional(),
+    maxNewTokens: z.int().min(1).default(256),
+    /** Unrecorded runs of the first question before each method's timed loop (Spec-Bench: 3). */
+    warmup: z.int().min(0).default(3),
+    /** Independent passes (fresh drafter, warm-up, whole dataset); Spec-Bench reports the mean of 3. */
+    repeats: z.int().min(1).default(1),
+    models: z.array(modelEntry).min(1),
+    datasets: z.array(datasetEntry).min(1),
+    methods: z.array(methodEntry).min(1),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof configSchema>;
+export type ModelEntry = z.infer<typeof modelEntry>;
+export type DatasetEntry = z.infer<typeof datasetEntry>;
+export type MethodEntry = z.infer<typeof methodEntry>;

@@ -1,0 +1,63 @@
+import { acceptHistogram, type DecodeLoop, type GenerationResult, sum } from '@trbench/core';
+import type { Question } from './datasets/types.ts';
+import type { PromptTemplate } from './templates.ts';
+
+/** Measurements of one turn. Token ids are those the loop committed (EOS included when it stopped). */
+export interface TurnOutcome {
+  promptTokens: number;
+  tokens: number[];
+  stopReason: GenerationResult['stopReason'];
+  steps: number;
+  /** Index = tokens committed in one step (bonus included); AR has everything at 1. */
+  acceptHist: number[];
+  /** Mean draft size (nodes, root included) per step. */
+  meanDraftNodes: number;
+  /** Prefill and every step; tokenization, detokenization and template building are outside it. */
+  timing: GenerationResult['timing'];
+  /** Spec-Bench's re-count: tokens of the post-processed answer re-tokenized without BOS (for comparison only). */
+  recount: number;
+}
+
+export interface QuestionOutcome {
+  status: 'done' | 'skipped';
+  /** Why the question was skipped (a turn's prompt does not fit the context). */
+  skipReason?: string;
+  /** Turns generated (for a skipped question, those before the one that did not fit). */
+  turns: TurnOutcome[];
+}
+
+/**
+ * Answers every turn of a question in order, as Spec-Bench does: each turn is a separate request on the
+ * whole conversation re-rendered by the template, with the post-processed earlier answers. Only the
+ * decode loop is timed. A turn whose prompt leaves no room in the context skips the question.
+ */
+export function runQuestion(loop: DecodeLoop, template: PromptTemplate, question: Question, maxNewTokens: number): QuestionOutcome {
+  const model = loop.model;
+  const contextSize = model.info.contextSize;
+  const answers: string[] = [];
+  const turns: TurnOutcome[] = [];
+  for (let t = 0; t < question.turns.length; t++) {
+    const prompt = model.tokenize(template.render(question.turns.slice(0, t + 1), answers), true);
+    if (prompt.length >= contextSize) {
+      return {
+        status: 'skipped',
+        skipReason: `turn ${t + 1} prompt has ${prompt.length} tokens; the context holds ${contextSize}`,
+        turns,
+      };
+    }
+    const result = loop.generate(prompt, { maxNewTokens });
+    const answer = template.postProcess(model.detokenize(result.tokens));
+    answers.push(answer);
+    turns.push({
+      promptTokens: prompt.length,
+      tokens: Array.from(result.tokens),
+      stopReason: result.stopReason,
+      steps: result.steps,
+      acceptHist: acceptHistogram(result.acceptLengths),
+      meanDraftNodes: result.steps === 0 ? 0 : sum(result.draftNodes) / result.steps,
+      timing: result.timing,
+      recount: answer === '' ? 0 : model.tokenize(answer, false).length,
+    });
+  }
+  return { status: 'done', turns };
+}

@@ -1,0 +1,178 @@
+import { SUBTASK_LABELS } from './datasets/spec-bench.ts';
+import { type MetricRow, OVERALL, type Summary } from './summary.ts';
+import { fixed, markdownTable } from './table.ts';
+
+/** Column header of a subtask (the paper's short names for Spec-Bench). */
+export function subtaskLabel(subtask: string): string {
+  return SUBTASK_LABELS[subtask] ?? subtask;
+}
+
+/** `46/48`, `ref` for AR, `–` when nothing was compared. */
+export function losslessCell(row: MetricRow): string {
+  if (row.lossless === null) return 'ref';
+  if (row.lossless.compared === 0) return '–';
+  const { identical, compared, firstDivergence: d } = row.lossless;
+  return identical === compared
+    ? `${identical}/${compared}`
+    : `${identical}/${compared} ✗ (q ${d?.questionId} turn ${d?.turn} @${d?.index})`;
+}
+
+function rowsOf(summary: Summary, model: string, dataset: string): MetricRow[] {
+  return summary.rows.filter((r) => r.model === model && r.dataset === dataset);
+}
+
+/**
+ * The paper's Table 1 for one model and dataset: per-subtask speedups (when the dataset has several), then
+ * overall MAT, Spec-Bench tok/s (macro mean over questions), overall speedup, lossless count and skips.
+ */
+export function table1(summary: Summary, model: string, dataset: string): string {
+  const rows = rowsOf(summary, model, dataset);
+  const subtasks = summary.datasets.find((d) => d.id === dataset)?.subtasks ?? [];
+  const perSubtask = subtasks.length > 1 ? subtasks : [];
+  const header = ['method', ...perSubtask.map(subtaskLabel), 'MAT', 'tok/s', 'Spd', 'lossless', 'questions', 'skipped'];
+  const body = summary.variants
+    .filter((v) => rows.some((r) => r.variant === v.id))
+    .map((v) => {
+      const overall = rows.find((r) => r.variant === v.id && r.subtask === OVERALL)!;
+      return [
+        v.id,
+        ...perSubtask.map((s) => fixed(rows.find((r) => r.variant === v.id && r.subtask === s)?.speedup, 2)),
+        fixed(overall.mat, 2),
+        fixed(overall.tokensPerSecond, 1),
+        fixed(overall.speedup, 2),
+        losslessCell(overall),
+        String(overall.questions),
+        String(overall.skipped),
+      ];
+    });
+  return markdownTable(header, body);
+}
+
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${Math.round((100 * part) / whole)}` : '–';
+}
+
+function detailsTable(summary: Summary, model: string, dataset: string): string {
+  const single = (summary.datasets.find((d) => d.id === dataset)?.subtasks.length ?? 0) <= 1;
+  // With one subtask its rows repeat the overall rows.
+  const rows = rowsOf(summary, model, dataset).filter((r) => !single || r.subtask === OVERALL);
+  const header = [
+    'method',
+    'subtask',
+    'questions',
+    'skipped',
+    'tokens',
+    'steps',
+    'MAT',
+    'tok/s',
+    'tok/s Σ/Σ',
+    'speedup',
+    'nodes/step',
+    'draft/fwd/update/other/prefill %',
+    'lossless',
+  ];
+  const body = rows.map((r) => [
+    r.variant,
+    subtaskLabel(r.subtask),
+    String(r.questions),
+    String(r.skipped),
+    String(r.newTokens),
+    String(r.steps),
+    fixed(r.mat, 3),
+    `${fixed(r.tokensPerSecond, 1)}${r.tokensPerSecondStd === null ? '' : ` ± ${fixed(r.tokensPerSecondStd, 1)}`}`,
+    fixed(r.pooledTokensPerSecond, 1),
+    fixed(r.speedup, 3),
+    fixed(r.meanDraftNodes, 1),
+    [r.time.draftMs, r.time.forwardMs, r.time.updateMs, r.time.otherMs, r.time.prefillMs].map((t) => percent(t, r.time.totalMs)).join('/'),
+    losslessCell(r),
+  ]);
+  return markdownTable(header, body, ['left', 'left']);
+}
+
+/** The Table 1 blocks of every model × dataset, as printed at the end of `trbench run`. */
+export function renderTables(summary: Summary): string {
+  const out: string[] = [];
+  for (const m of summary.models) {
+    for (const d of summary.datasets) {
+      out.push(`${m.id} · ${d.id}\n\n${table1(summary, m.id, d.id)}`);
+    }
+  }
+  return out.join('\n\n');
+}
+
+function environmentLines(summary: Summary): string[] {
+  const lines: string[] = [];
+  const sessions = summary.sessions;
+  sessions.forEach((s, i) => {
+    const e = s.environment;
+    lines.push(
+      `- session ${i + 1}${s.resume ? ' (resume)' : ''}, ${s.startedAt}: ${e.cpu}, ${e.cores} cores, ${e.memoryGiB} GiB, ${e.platform}, Node ${e.node}, ` +
+        `git ${e.gitCommit.slice(0, 12)}${e.gitDirty ? ' (uncommitted changes)' : ''}`,
+    );
+  });
+  const cpus = new Set(sessions.map((s) => s.environment.cpu));
+  if (cpus.size > 1) lines.push('- **warning**: the sessions ran on different CPUs, so their timings are not comparable.');
+  for (const m of summary.models) {
+    const b = m.backendInfo;
+    lines.push(
+      `- model ${m.id} (${m.spec}), sha256 ${m.sha256}, template ${m.template}` +
+        (b ? `, ${b.name} ${b.version}, device ${b.device}, ${b.threads} thread${b.threads === 1 ? '' : 's'}` : ''),
+    );
+  }
+  return lines;
+}
+
+/** `report.md`: provenance, one Table 1 per model × dataset, details, skipped questions and definitions. */
+export function renderReportMarkdown(summary: Summary, chartFiles: readonly string[] = []): string {
+  const out: string[] = [];
+  out.push(`# trbench report: ${summary.name}`, '');
+  out.push(
+    `Config \`${summary.config.file}\` (hash \`${summary.config.hash.slice(0, 16)}\`), warm-up ${summary.warmup} run${summary.warmup === 1 ? '' : 's'} ` +
+      `of the first question per method, ${summary.repeats} repeat${summary.repeats === 1 ? '' : 's'}, ` +
+      `${summary.records}/${summary.expectedRecords} question runs recorded${summary.complete ? '' : ' — **incomplete run**'}; ` +
+      `${summary.measuredSeconds.toFixed(1)} s measured.`,
+    '',
+  );
+  out.push(...environmentLines(summary), '');
+  for (const note of summary.notes) out.push(`> Note: ${note}`, '');
+  for (const m of summary.models) {
+    for (const d of summary.datasets) {
+      out.push(`## ${m.id} · ${d.id}`, '');
+      out.push(
+        `${d.questions} questions from \`${d.file}\` (sha256 ${d.sha256.slice(0, 12)}), at most ${d.maxNewTokens} new tokens per turn.`,
+        '',
+      );
+      out.push(table1(summary, m.id, d.id), '');
+      out.push('<details><summary>Per subtask</summary>', '', detailsTable(summary, m.id, d.id), '', '</details>', '');
+    }
+  }
+  if (summary.skippedQuestions.length > 0) {
+    out.push('## Skipped questions', '');
+    out.push(
+      markdownTable(
+        ['model', 'dataset', 'subtask', 'question', 'reason'],
+        summary.skippedQuestions.map((s) => [s.model, s.dataset, subtaskLabel(s.subtask), s.questionId, s.reason]),
+        ['left', 'left', 'left', 'left', 'left'],
+      ),
+      '',
+    );
+  }
+  if (chartFiles.length > 0) {
+    out.push('## Charts', '');
+    for (const f of chartFiles) out.push(`![${f}](${f})`);
+    out.push('');
+  }
+  out.push(
+    '## How to read this',
+    '',
+    '- Subtask columns and **Spd** are speedups: Spec-Bench tok/s of the method ÷ that of plain decoding (AR), over the questions both finished, on this machine in this run.',
+    '- **tok/s** is Spec-Bench\'s: per question Σ new tokens / Σ wall time over its turns (prefill included, tokenization excluded), then the mean over questions. "tok/s Σ/Σ" is all tokens / all time.',
+    '- **MAT** is the mean accepted tokens per step, pooled over every step (bonus token included; AR = 1).',
+    '- Tokens are the ids each method committed (EOS included when it ended a turn), counted the same way for every method and cut at exactly the new-token limit.',
+    "- **lossless** counts question runs whose token ids equal AR's in every turn; a failure names the first divergence (question, turn, index).",
+    "- **skipped**: questions whose prompt (at some turn) does not fit the model's context; they count in no metric.",
+    "- Stateful drafters (TR's hot-start matrix) keep their state across the questions of a dataset, warm-up included, as in Spec-Bench.",
+    '',
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,107 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '@trbench/assets';
+import { TrbenchError } from '@trbench/core';
+import { loadSweepConfig } from './config/load.ts';
+import { captureEnvironment } from './environment.ts';
+import { preflight } from './preflight.ts';
+import { defaultProgress, type Progress } from './progress.ts';
+import { RecordLog, type RunRecord, readRecords } from './records.ts';
+import { writeReport } from './report.ts';
+import { manifestOf, readManifest, resumeMismatch, runFiles, writeManifest } from './run-dir.ts';
+import type { Summary } from './summary.ts';
+import { openSetup, runSweep } from './sweep.ts';
+
+export interface RunOptions {
+  /** Path of the config file. */
+  config: string;
+  /** Run name (folder under `out`); default: the config's `name`, else its file name. */
+  name?: string;
+  /** Continue the run folder's records instead of refusing to touch it. */
+  resume?: boolean;
+  /** Replace the run folder's records and reports (after the config is validated). */
+  overwrite?: boolean;
+  /** Folder that holds run folders; default `results/runs`. */
+  out?: string;
+  /** Caps every dataset's per-subtask question count. */
+  limit?: number;
+  progress?: Progress;
+  /** Stops the sweep between two questions; the run can be resumed. */
+  signal?: AbortSignal;
+  /** Called after each record is written (tests simulate a crash with it). */
+  afterRecord?: (record: RunRecord) => void;
+}
+
+/** Default folder of run folders. */
+export const RUNS_DIR = path.join(repoRoot, 'results', 'runs');
+
+/**
+ * `trbench run`: validates the whole config before touching the run folder, runs (or resumes) the sweep
+ * appending records, then writes summary.json, report.md, report.csv and charts.
+ */
+export async function runBench(options: RunOptions): Promise<{ dir: string; summary: Summary; files: string[] }> {
+  const config = await loadSweepConfig(options.config, { limit: options.limit });
+  await preflight(config, openSetup);
+  const name = options.name ?? config.name;
+  if (!/^[A-Za-z0-9][\w.+-]*$/.test(name)) throw new TrbenchError(`run name ${JSON.stringify(name)}: expected letters, digits and _ . + -`);
+  const dir = path.resolve(options.out ?? RUNS_DIR, name);
+  const files = runFiles(dir);
+  const now = manifestOf(config, name);
+  const session = { startedAt: new Date().toISOString(), resume: false, environment: captureEnvironment() };
+  let manifest = now;
+
+  if (options.resume && options.overwrite) throw new TrbenchError('--resume and --overwrite exclude each other');
+  if (options.overwrite && existsSync(files.manifest)) {
+    // Only the files a run writes: a folder someone filled with other things keeps them.
+    for (const f of [files.records, files.summary, files.reportMd, files.reportCsv, files.manifest]) rmSync(f, { force: true });
+    rmSync(files.charts, { recursive: true, force: true });
+  }
+  if (existsSync(files.manifest)) {
+    const before = readManifest(dir);
+    const recorded = readRecords(files.records).records.length;
+    if (options.resume) {
+      const mismatch = resumeMismatch(before, now);
+      if (mismatch) throw new TrbenchError(`cannot resume ${dir}: ${mismatch}; start a new run with another --name`);
+      manifest = before;
+      session.resume = true;
+    } else if (recorded > 0) {
+      throw new TrbenchError(
+        `${dir} already holds a run with ${recorded} records: pass --resume to continue it, or --name to start another`,
+      );
+    } else {
+      rmSync(files.records, { force: true });
+    }
+  } else if (existsSync(dir) && !options.resume && existsSync(files.records)) {
+    throw new TrbenchError(`${dir} holds records but no run.json; remove it or choose another --name`);
+  }
+  mkdirSync(dir, { recursive: true });
+  manifest = { ...manifest, sessions: [...manifest.sessions, session] };
+  writeManifest(dir, manifest);
+
+  const progress = options.progress ?? defaultProgress();
+  for (const note of config.notes) progress.line(`note: ${note}`);
+  const log = RecordLog.open(files.records);
+  if (log.droppedBytes > 0) progress.line(`dropped an unfinished last record (${log.droppedBytes} bytes) left by an interrupted run`);
+  try {
+    await runSweep({
+      config,
+      log,
+      session: manifest.sessions.length - 1,
+      progress,
+      signal: options.signal,
+      afterRecord: options.afterRecord,
+    });
+  } catch (err) {
+    const interrupted = options.signal?.aborted === true;
+    const next = interrupted ? 'rerun with --resume to continue' : 'fix the cause and rerun with --resume';
+    progress.line(
+      `trbench: ${interrupted ? 'interrupted' : 'the run stopped'}; its ${log.records.length} records are kept in ${files.records}: ${next}`,
+    );
+    throw err;
+  } finally {
+    progress.stop();
+    log.close();
+  }
+  const report = writeReport(dir);
+  return { dir, summary: report.summary, files: report.files };
+}

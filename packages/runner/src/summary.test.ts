@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { OVERALL, summarize } from './summary.ts';
+import { fixtureManifest, fixtureRecord, fixtureRecords } from './test-fixtures.ts';
+
+describe('summarize', () => {
+  it('computes Spec-Bench metrics per subtask and overall', () => {
+    const s = summarize(fixtureManifest(), fixtureRecords());
+    expect(s.complete).toBe(true);
+    expect(s.rows.map((r) => `${r.variant}/${r.subtask}`)).toEqual([
+      'ar/s1',
+      'ar/s2',
+      `ar/${OVERALL}`,
+      'tr[k=8]/s1',
+      'tr[k=8]/s2',
+      `tr[k=8]/${OVERALL}`,
+    ]);
+    const tr = (sub: string) => s.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === sub)!;
+    const ar = s.rows.find((r) => r.variant === 'ar' && r.subtask === OVERALL)!;
+    expect(ar).toMatchObject({
+      questions: 3,
+      skipped: 1,
+      newTokens: 30,
+      steps: 30,
+      mat: 1,
+      tokensPerSecond: 100,
+      speedup: 1,
+      lossless: null,
+    });
+    expect(tr('s1')).toMatchObject({ questions: 2, mat: 2, tokensPerSecond: 200, speedup: 2 });
+    expect(tr('s2')).toMatchObject({ questions: 1, mat: 2, tokensPerSecond: 400, speedup: 4 });
+    // overall: macro over the 3 questions (200, 200, 400) / 100
+    expect(tr(OVERALL).tokensPerSecond).toBeCloseTo(800 / 3, 10);
+    expect(tr(OVERALL).speedup).toBeCloseTo(8 / 3, 10);
+    expect(tr(OVERALL).pooledTokensPerSecond).toBeCloseTo((30 * 1000) / 125, 10);
+    expect(tr(OVERALL).lossless).toEqual({ compared: 3, identical: 3, firstDivergence: null });
+    expect(tr(OVERALL).acceptHistogram).toEqual([0, 6, 3, 6]);
+    expect(s.skippedQuestions).toEqual([{ model: 'm', dataset: 'd', subtask: 's2', questionId: 'q4', reason: 'too long' }]);
+  });
+
+  it('counts lossless failures and names the first divergence', () => {
+    const records = fixtureRecords();
+    const bad = records.find((r) => r.variant === 'tr[k=8]' && r.questionId === 'q2')!;
+    bad.lossless = { identical: false, turn: 1, index: 5 };
+    const row = summarize(fixtureManifest(), records).rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
+    expect(row.lossless).toEqual({ compared: 3, identical: 2, firstDivergence: { questionId: 'q2', repeat: 0, turn: 1, index: 5 } });
+  });
+
+  it('marks a run with missing records incomplete', () => {
+    const s = summarize(fixtureManifest(), fixtureRecords().slice(0, 5));
+    expect(s).toMatchObject({ complete: false, records: 5, expectedRecords: 8 });
+  });
+
+  it('averages tok/s and per-run speedups over repeats and pools MAT', () => {
+    const records = [
+      fixtureRecord({ repeat: 0, wallMs: 100, newTokens: 10 }),
+      fixtureRecord({ repeat: 1, wallMs: 50, newTokens: 10 }),
+      fixtureRecord({ variant: 'tr[k=8]', repeat: 0, wallMs: 50, newTokens: 10, steps: 5 }),
+      fixtureRecord({ variant: 'tr[k=8]', repeat: 1, wallMs: 50, newTokens: 10, steps: 2 }),
+    ];
+    const row = summarize(fixtureManifest(2), records).rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
+    expect(row.tokensPerSecond).toBe(200);
+    expect(row.tokensPerSecondStd).toBe(0);
+    expect(row.speedup).toBe((2 + 1) / 2); // mean of the per-run ratios, as Spec-Bench
+    expect(row.mat).toBe(20 / 7);
+    expect(row.runs).toBe(2);
+    expect(row.questions).toBe(1);
+  });
+});
