@@ -24,6 +24,6 @@ describe('cost curve', () => {
     });
     expect(curve.sizes).toEqual([1, 4, 8]);
     expect(curve.ms).toHaveLength(3);
-    expect(model.evaluatedSizes.filter((n) => n === 8)).toHaveLength(4);
+    expect(model.evaluatedSizes.filter((n) => n === 8)).toHaveLength(12); // (1 warm-up + 3 rounds) × 3 back-to-back
   });
 });

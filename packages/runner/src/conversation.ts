@@ -1,4 +1,4 @@
-import { acceptHistogram, type DecodeLoop, type GenerationResult, sum } from '@trbench/core';
+import { acceptHistogram, type DecodeLoop, type GenerationResult, type SamplingOptions, sum } from '@trbench/core';
 import type { Question } from './datasets/types.ts';
 import type { PromptTemplate } from './templates.ts';
 
@@ -31,7 +31,13 @@ export interface QuestionOutcome {
  * whole conversation re-rendered by the template, with the post-processed earlier answers. Only the
  * decode loop is timed. A turn whose prompt leaves no room in the context skips the question.
  */
-export function runQuestion(loop: DecodeLoop, template: PromptTemplate, question: Question, maxNewTokens: number): QuestionOutcome {
+export function runQuestion(
+  loop: DecodeLoop,
+  template: PromptTemplate,
+  question: Question,
+  maxNewTokens: number,
+  sampling?: { options: SamplingOptions; questionIndex: number },
+): QuestionOutcome {
   const model = loop.model;
   const contextSize = model.info.contextSize;
   const answers: string[] = [];
@@ -45,7 +51,10 @@ export function runQuestion(loop: DecodeLoop, template: PromptTemplate, question
         turns,
       };
     }
-    const result = loop.generate(prompt, { maxNewTokens });
+    const result = loop.generate(prompt, {
+      maxNewTokens,
+      sampling: sampling && { ...sampling.options, seed: turnSeed(sampling.options.seed, sampling.questionIndex, t) },
+    });
     const answer = template.postProcess(model.detokenize(result.tokens));
     answers.push(answer);
     turns.push({
@@ -60,4 +69,12 @@ export function runQuestion(loop: DecodeLoop, template: PromptTemplate, question
     });
   }
   return { status: 'done', turns };
+}
+
+/**
+ * Seed of one turn: depends on the base seed, the question's position and the turn only, so every method
+ * gets the same seed for the same turn and a replayed (resumed) question draws the same tokens.
+ */
+export function turnSeed(base: number, questionIndex: number, turn: number): number {
+  return (Math.imul(base >>> 0, 1_000_003) + Math.imul(questionIndex + 1, 7919) + turn) >>> 0;
 }

@@ -22,6 +22,7 @@ export async function preflight(config: SweepConfig, open: (model: ModelSetup) =
             vocabSize: model.info.vocabSize,
             modelSha256: setup.resolved.sha256,
             modelName: setup.resolved.name,
+            model,
           });
           new DecodeLoop(model, drafter);
         } catch (err) {

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
-import type { BackendInfo } from '@trbench/core';
+import type { BackendInfo, SamplingOptions } from '@trbench/core';
 import { TrbenchError } from '@trbench/core';
 import type { TurnOutcome } from './conversation.ts';
 import type { Divergence } from './lossless.ts';
@@ -26,6 +26,8 @@ export interface RunRecord {
   /** Every parameter, defaults included. */
   params: Record<string, unknown>;
   maxNewTokens: number;
+  /** Sampling options of a sampled run (absent = greedy). Each turn's seed is derived by `turnSeed`. */
+  sampling?: SamplingOptions;
   /** Drafter state when this question started: requests it served before (warm-up turns included). */
   drafter: { warm: boolean; requestsBefore: number; warmupRuns: number };
   status: 'done' | 'skipped';

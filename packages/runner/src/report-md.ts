@@ -9,6 +9,7 @@ export function subtaskLabel(subtask: string): string {
 
 /** `46/48`, `ref` for AR, `–` when nothing was compared. */
 export function losslessCell(row: MetricRow): string {
+  if (row.sampled) return row.lossless === null ? 'ref (sampled)' : 'sampled';
   if (row.lossless === null) return 'ref';
   if (row.lossless.compared === 0) return '–';
   const { identical, compared, firstDivergence: d } = row.lossless;

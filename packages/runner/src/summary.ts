@@ -32,6 +32,8 @@ export interface MetricRow {
   pooledTokensPerSecond: number | null;
   /** Macro tok/s ÷ AR's macro tok/s over the questions both finished, mean over repeats; AR = 1. */
   speedup: number | null;
+  /** Sampled runs (temperature > 0): no token-identity check applies. */
+  sampled: boolean;
   /** Token-id identity with AR per question run; null for AR. */
   lossless: {
     compared: number;
@@ -142,6 +144,7 @@ function metricRow(
     pooledTokensPerSecond: finite(pooledTokensPerSecond(done)),
     speedup: base.method === 'ar' ? (done.length > 0 ? 1 : null) : finite(mean(speedups)),
     lossless,
+    sampled: records.some((r) => r.sampling !== undefined),
     acceptHistogram: hist,
     time,
     meanDraftNodes: steps > 0 ? nodeSteps / steps : null,

@@ -31,6 +31,7 @@ export async function openSetup(m: ModelSetup): Promise<TargetModel> {
     maxDraftNodes: m.requirements.maxDraftNodes,
     topK: m.requirements.topK,
     contextSize: m.contextSize,
+    exposeLogits: m.sampling !== undefined,
   });
   return model;
 }
@@ -136,10 +137,13 @@ async function runUnit(
     vocabSize: model.info.vocabSize,
     modelSha256: unit.model.resolved.sha256,
     modelName: unit.model.resolved.name,
+    model,
   });
   const loop = new DecodeLoop(model, drafter);
   const template = promptTemplate(unit.model.template, unit.model.system);
   const maxNew = dataset.maxNewTokens;
+  const sampling = unit.model.sampling;
+  const samplingFor = (questionIndex: number) => (sampling ? { options: sampling, questionIndex } : undefined);
   let requests = 0;
 
   // Warm-up as Spec-Bench: full runs of the first question (here: the first whose turn 1 fits), unrecorded.
@@ -147,7 +151,7 @@ async function runUnit(
   const warmQuestion = dataset.questions.find((q) => model.tokenize(template.render(q.turns.slice(0, 1), []), true).length < contextSize);
   for (let w = 0; warmQuestion && w < config.warmup; w++) {
     progress.status(`${variant.id} warm-up ${w + 1}/${config.warmup}`);
-    requests += runQuestion(loop, template, warmQuestion, maxNew).turns.length;
+    requests += runQuestion(loop, template, warmQuestion, maxNew, samplingFor(-1 - w)).turns.length;
     await yieldToEventLoop(options.signal);
   }
   const warmupRuns = warmQuestion ? config.warmup : 0;
@@ -163,7 +167,7 @@ async function runUnit(
     const replay = qi < finished.length;
     progress.status(`${variant.id} ${dataset.id} ${replay ? 'replay ' : ''}q ${question.id} (${qi + 1}/${dataset.questions.length})`);
     const requestsBefore = requests;
-    const outcome = runQuestion(loop, template, question, maxNew);
+    const outcome = runQuestion(loop, template, question, maxNew, samplingFor(qi));
     requests += outcome.turns.length;
     if (replay) {
       if (!sameOutcome(finished[qi], outcome)) {
@@ -182,7 +186,7 @@ async function runUnit(
       questionId: question.id,
     };
     let lossless: RunRecord['lossless'] = null;
-    if (variant.method !== 'ar') {
+    if (variant.method !== 'ar' && !sampling) {
       const reference = references.get(recordKey({ ...base, variant: '' }));
       if (!reference) throw new Error(`no AR record for ${recordKey({ ...base, variant: 'ar' })}`);
       const divergence = compareWithReference(reference.turns, outcome.turns);
@@ -202,6 +206,7 @@ async function runUnit(
       method: variant.method,
       params: variant.params,
       maxNewTokens: maxNew,
+      ...(sampling ? { sampling } : {}),
       drafter: { warm: requestsBefore > 0, requestsBefore, warmupRuns },
       status: outcome.status,
       ...(outcome.skipReason ? { skipReason: outcome.skipReason } : {}),

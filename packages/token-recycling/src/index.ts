@@ -14,6 +14,14 @@ export {
 export { type DuplicateRule, TokenRecyclingDrafter, type TokenRecyclingOptions } from './token-recycling.ts';
 export { AcceptanceStats, RecordingDrafter } from './tuner/acceptance-stats.ts';
 export {
+  CALIBRATION_PROMPTS_PATH,
+  ensureTunedTemplate,
+  loadCalibrationPrompts,
+  type TunedTemplateFile,
+  tunedTemplatePath,
+  tuningKey,
+} from './tuner/auto-template.ts';
+export {
   type BudgetRow,
   type Candidate,
   calibrationPaths,

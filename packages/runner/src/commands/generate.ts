@@ -66,6 +66,7 @@ export function registerGenerateCommand(program: Command): void {
           vocabSize: model.info.vocabSize,
           modelSha256: resolved.sha256,
           modelName: resolved.name,
+          model,
         });
         const report = runGenerate({
           model,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type ResolvedModel, resolveModel } from '@trbench/assets';
+import type { SamplingOptions } from '@trbench/core';
 import { TrbenchError } from '@trbench/core';
 import { parseDocument } from 'yaml';
 import { loadDatasetSource } from '../datasets/load.ts';
@@ -24,6 +25,8 @@ export interface ModelSetup {
   template: TemplateName;
   system?: string;
   contextSize?: number;
+  /** Present when this entry samples (temperature > 0). */
+  sampling?: SamplingOptions;
   resolved: ResolvedModel;
   requirements: MethodRequirements;
 }
@@ -276,6 +279,7 @@ async function resolveModels(config: ConfigFile, dir: string, variants: Variant[
       template: entry.template ?? resolved.defaultTemplate,
       system: entry.system,
       contextSize: entry.contextSize,
+      ...(entry.sampling && entry.sampling.temperature > 0 ? { sampling: entry.sampling } : {}),
       resolved,
       requirements,
     });

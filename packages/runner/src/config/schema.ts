@@ -20,6 +20,20 @@ const modelEntry = z
     /** System message replacing vicuna's default, or added to chatml. */
     system: z.string().optional(),
     contextSize: z.int().min(16).optional(),
+    /**
+     * Sampling for every method on this model entry (give entries distinct ids to compare temperatures).
+     * Temperature 0 or absent = greedy, checked token for token against AR; sampled runs are lossless in
+     * distribution (proven by the sampling tests), so their records carry no token-identity check.
+     */
+    sampling: z
+      .object({
+        temperature: z.number().min(0).max(100).default(0),
+        topK: z.int().min(0).default(0),
+        topP: z.number().gt(0).max(1).default(1),
+        seed: z.int().min(0).default(0),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

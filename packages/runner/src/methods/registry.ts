@@ -1,4 +1,4 @@
-import { type Drafter, TrbenchError } from '@trbench/core';
+import { type Drafter, type TargetModel, TrbenchError } from '@trbench/core';
 import type { z } from 'zod';
 import { validate } from '../validation.ts';
 
@@ -7,6 +7,8 @@ export interface MethodContext {
   vocabSize: number;
   modelSha256: string;
   modelName: string;
+  /** The opened target model (TR's `--template auto` tunes on it). */
+  model: TargetModel;
 }
 
 /** A command-line flag that sets one method parameter. */

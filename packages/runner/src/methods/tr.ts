@@ -1,6 +1,9 @@
-import { parseTemplate, TokenRecyclingDrafter } from '@trbench/token-recycling';
+import { ensureTunedTemplate, parseTemplate, TokenRecyclingDrafter, TreeTemplate } from '@trbench/token-recycling';
 import { z } from 'zod';
 import { registerMethod } from './registry.ts';
+
+/** Largest tree `--template auto` may choose (the issue's budgets n = 1 … 128). */
+const AUTO_MAX_NODES = 128;
 
 const params = z
   .object({
@@ -22,7 +25,8 @@ registerMethod({
     { flags: '--k <n>', description: 'tr: candidates per token in the matrix (default 8)', param: 'k' },
     {
       flags: '--template <spec>',
-      description: 'tr: draft tree: 2.2.2 | chain:N | greedy:NODES:DEPTH | file.json (default 2.2.2)',
+      description:
+        'tr: draft tree: 2.2.2 | chain:N | greedy:NODES:DEPTH | file.json | auto (tuned for this model, backend and machine) (default 2.2.2)',
       param: 'template',
     },
     {
@@ -40,17 +44,29 @@ registerMethod({
     { flags: '--matrix-in <file>', description: 'tr: start from a saved matrix', param: 'matrixIn' },
     { flags: '--matrix-out <file>', description: 'tr: save the matrix after each request', param: 'matrixOut' },
   ],
-  requirements: (p) => ({ maxDraftNodes: parseTemplate(p.template, p.k).nodes, topK: p.k }),
-  create: (p, ctx) =>
-    new TokenRecyclingDrafter({
+  requirements: (p) => ({ maxDraftNodes: p.template === 'auto' ? AUTO_MAX_NODES : parseTemplate(p.template, p.k).nodes, topK: p.k }),
+  create: (p, ctx) => {
+    let template: TreeTemplate;
+    if (p.template === 'auto') {
+      const tuned = ensureTunedTemplate(ctx.model, {
+        k: p.k,
+        maxNodes: AUTO_MAX_NODES,
+        log: (line) => process.stderr.write(`[tune] ${line}\n`),
+      });
+      template = new TreeTemplate(`auto:${tuned.result.name}`, tuned.result.paths, tuned.file);
+    } else {
+      template = parseTemplate(p.template, p.k);
+    }
+    return new TokenRecyclingDrafter({
       vocabSize: ctx.vocabSize,
       k: p.k,
-      template: parseTemplate(p.template, p.k),
+      template,
       start: p.start,
       duplicateRule: p.duplicateRule,
       updateScope: p.updateScope,
       modelSha256: ctx.modelSha256,
       matrixIn: p.matrixIn,
       matrixOut: p.matrixOut,
-    }),
+    });
+  },
 });

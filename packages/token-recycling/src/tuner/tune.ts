@@ -44,11 +44,8 @@ export interface TuneResult {
   expectedAccepted: number;
   predictedTokensPerSecond: number;
   calibrationTokensPerSecond: number;
-  /**
-   * Per-step cost besides the isolated forward, ms: plain decoding's measured step time minus t(1), i.e.
-   * the decode loop's bookkeeping plus whatever the isolated timing misses.
-   */
-  stepOverheadMs: number;
+  /** Plain decoding's measured step time on the calibration prompts; step(n) = this × t(n) / t(1). */
+  plainStepMs: number;
   /** Plain decoding on the calibration prompts, decode tokens/s. */
   autoregressiveTokensPerSecond: number;
   costCurve: CostCurve;
@@ -81,8 +78,9 @@ export function calibrationPaths(k: number, depth: number, maxNodes: number): Ra
  * 2. measure the forward cost t(n) of drafts of n nodes;
  * 3. for every budget n grow the tree that maximises expected accepted tokens (best-first on path
  *    probability) and predict tokens/s = E(n) / (t(n) + per-step overhead);
- * 4. run the best tree on the calibration prompts, regrow with its own statistics, and repeat;
- * 5. keep the candidate with the best measured calibration speed.
+ * 4. run the best trees on the calibration prompts (the three best predicted budgets first), regrow
+ *    with the best one's own statistics, and repeat;
+ * 5. keep the candidate (plain decoding included) with the best measured calibration speed.
  */
 export function tuneTemplate(options: TuneOptions): TuneResult {
   const { model } = options;
@@ -140,34 +138,60 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
   });
   log(`cost curve at context ${base.meanContext}: ${costCurve.sizes.map((n, i) => `t(${n})=${costCurve.ms[i].toFixed(2)}`).join(' ')}`);
 
+  // Time model: the curve's shape (t(n)/t(1), measured round-robin, so robust to uniform load) scaled by
+  // plain decoding's measured step time, which carries the decode loop's own per-step costs.
   const plain = decodeSpeed(new DecodeLoop(model, new AutoregressiveDrafter()));
-  const overhead = Math.max(0, plain.stepMs - costAt(costCurve, 1));
-  log(`plain decoding ${plain.tokensPerSecond.toFixed(1)} tok/s; per-step overhead beyond t(n): ${overhead.toFixed(3)} ms`);
+  const t1 = costAt(costCurve, 1);
+  const stepMs = (n: number) => plain.stepMs * (costAt(costCurve, n) / t1);
+  log(`plain decoding ${plain.tokensPerSecond.toFixed(1)} tok/s (${plain.stepMs.toFixed(3)} ms/step)`);
   let acceptance: AcceptanceModel = base.stats.model();
-  const candidates: Candidate[] = [];
-  let budgets: BudgetRow[] = [];
-  for (let it = 0; it < iterations; it++) {
-    const order = greedyPaths(maxNodes - 1, maxDepth, k, acceptance);
-    budgets = budgetTable(order, acceptance, costCurve, overhead);
-    const best = budgets.reduce((a, b) => (b.predictedTokensPerSecond > a.predictedTokensPerSecond ? b : a));
-    const paths = order.slice(0, best.nodes - 1);
-    if (candidates.some((c) => c.nodes === best.nodes && samePaths(c.paths, paths))) break;
+  const candidates: Candidate[] = [
+    // A tree of one node is plain decoding (plus TR's row update): always a candidate.
+    {
+      nodes: 1,
+      paths: [],
+      expectedAccepted: 1,
+      predictedTokensPerSecond: 1000 / plain.stepMs,
+      calibrationTokensPerSecond: plain.tokensPerSecond,
+      calibrationMeanAccepted: 1,
+    },
+  ];
+  const tried = (n: number, paths: RankPath[]) => candidates.some((c) => c.nodes === n && samePaths(c.paths, paths));
+  const measure = (paths: RankPath[], round: number) => {
+    const nodes = paths.length + 1;
     const measured = runTree(paths);
     const ownModel = measured.stats.model(base.stats);
     const expected = expectedAccepted(paths, ownModel);
-    candidates.push({
-      nodes: best.nodes,
+    const candidate: Candidate = {
+      nodes,
       paths,
       expectedAccepted: expected,
-      predictedTokensPerSecond: (expected / (costAt(costCurve, best.nodes) + overhead)) * 1000,
+      predictedTokensPerSecond: (expected / stepMs(nodes)) * 1000,
       calibrationTokensPerSecond: measured.tokensPerSecond,
       calibrationMeanAccepted: measured.meanAccepted,
-    });
+    };
+    candidates.push(candidate);
     log(
-      `round ${it + 1}: best budget ${best.nodes} nodes, predicted ${candidates[candidates.length - 1].predictedTokensPerSecond.toFixed(1)} tok/s, ` +
+      `round ${round}: ${nodes} nodes, predicted ${candidate.predictedTokensPerSecond.toFixed(1)} tok/s, ` +
         `measured ${measured.tokensPerSecond.toFixed(1)} tok/s (MAT ${measured.meanAccepted.toFixed(3)})`,
     );
-    acceptance = ownModel;
+    return ownModel;
+  };
+  let budgets: BudgetRow[] = [];
+  for (let it = 0; it < iterations; it++) {
+    const order = greedyPaths(maxNodes - 1, maxDepth, k, acceptance);
+    budgets = budgetTable(order, acceptance, stepMs);
+    // First round: the three best predicted budgets, so that a noisy curve cannot hide the best one.
+    const ranked = [...budgets].sort((a, b) => b.predictedTokensPerSecond - a.predictedTokensPerSecond).slice(0, it === 0 ? 3 : 1);
+    let next: AcceptanceModel | null = null;
+    for (const row of ranked) {
+      const paths = order.slice(0, row.nodes - 1);
+      if (tried(row.nodes, paths)) continue;
+      const own = measure(paths, it + 1);
+      next ??= own;
+    }
+    if (!next) break;
+    acceptance = next;
   }
   const chosen = candidates.reduce((a, b) => (b.calibrationTokensPerSecond > a.calibrationTokensPerSecond ? b : a));
   return {
@@ -178,7 +202,7 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
     expectedAccepted: chosen.expectedAccepted,
     predictedTokensPerSecond: chosen.predictedTokensPerSecond,
     calibrationTokensPerSecond: chosen.calibrationTokensPerSecond,
-    stepOverheadMs: overhead,
+    plainStepMs: plain.stepMs,
     autoregressiveTokensPerSecond: plain.tokensPerSecond,
     costCurve,
     budgets,
@@ -198,7 +222,7 @@ export function expectedAccepted(paths: ReadonlyArray<RankPath>, acceptance: Acc
   return e;
 }
 
-function budgetTable(order: RankPath[], acceptance: AcceptanceModel, curve: CostCurve, overheadMs: number): BudgetRow[] {
+function budgetTable(order: RankPath[], acceptance: AcceptanceModel, stepMs: (n: number) => number): BudgetRow[] {
   const rows: BudgetRow[] = [];
   let expected = 1;
   for (let n = 1; n <= order.length + 1; n++) {
@@ -208,8 +232,8 @@ function budgetTable(order: RankPath[], acceptance: AcceptanceModel, curve: Cost
       for (let d = 0; d < p.length; d++) prob *= acceptance(d + 1, p[d]);
       expected += prob;
     }
-    const stepMs = costAt(curve, n) + overheadMs;
-    rows.push({ nodes: n, expectedAccepted: expected, stepMs, predictedTokensPerSecond: (expected / stepMs) * 1000 });
+    const ms = stepMs(n);
+    rows.push({ nodes: n, expectedAccepted: expected, stepMs: ms, predictedTokensPerSecond: (expected / ms) * 1000 });
   }
   return rows;
 }

@@ -1,0 +1,74 @@
+import { readJsonl, writeFileAtomic } from '@trbench/assets';
+import { TrbenchError } from '@trbench/core';
+import { CALIBRATION_PROMPTS_PATH, ensureTunedTemplate, loadCalibrationPrompts } from '@trbench/token-recycling';
+import type { Command } from 'commander';
+import { positiveInt, runCommand } from '../cli-helpers.ts';
+import { openModel, parseBackend } from '../open-model.ts';
+
+function calibrationPrompts(spec: string | undefined): { prompts: string[]; source: string } {
+  if (!spec || spec === 'stories-calibration') return { prompts: loadCalibrationPrompts(), source: CALIBRATION_PROMPTS_PATH };
+  const rows = readJsonl(spec) as Array<Record<string, unknown>>;
+  const prompts = rows.map((row, i) => {
+    const text =
+      typeof row.prompt === 'string' ? row.prompt : Array.isArray(row.turns) && typeof row.turns[0] === 'string' ? row.turns[0] : null;
+    if (text === null) throw new TrbenchError(`${spec}:${i + 1}: expected a "prompt" string or a "turns" list`);
+    return text;
+  });
+  if (prompts.length === 0) throw new TrbenchError(`${spec}: no prompts`);
+  return { prompts, source: spec };
+}
+
+/** `trbench tune`: picks the TR tree with the best tokens/s for this model, backend and machine. */
+export function registerTuneCommand(program: Command): void {
+  program
+    .command('tune')
+    .description('tune the Token Recycling tree for this model, backend and machine (what --template auto uses)')
+    .option('--model <spec>', 'stories260K, a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
+    .option('--backend <name>', 'llama.cpp or onnx', 'llama.cpp')
+    .option('--device <name>', 'llama.cpp: auto|cuda|vulkan|cpu; onnx: cpu|webgpu|cuda')
+    .option('--threads <n>', 'CPU threads of the backend', '1')
+    .option('--dataset <file>', 'calibration prompts: stories-calibration (default) or a JSONL file with "prompt" or "turns"')
+    .option('--k <n>', 'candidates per token', '8')
+    .option('--max-nodes <n>', 'largest draft considered, root included', '128')
+    .option('--max-new-tokens <n>', 'tokens generated per calibration prompt', '128')
+    .option('--force', 'tune again even when a cached result exists')
+    .option('--out <file>', 'also write the tuned template JSON here (usable with --template)')
+    .action((opts: Record<string, string | boolean | undefined>) =>
+      runCommand(async () => {
+        const k = positiveInt('--k', opts.k as string);
+        const maxNodes = positiveInt('--max-nodes', opts.maxNodes as string);
+        const maxNewTokens = positiveInt('--max-new-tokens', opts.maxNewTokens as string);
+        const { prompts, source } = calibrationPrompts(opts.dataset as string | undefined);
+        const { model } = await openModel({
+          model: String(opts.model),
+          backend: parseBackend(String(opts.backend)),
+          threads: positiveInt('--threads', opts.threads as string),
+          device: opts.device as string | undefined,
+          maxDraftNodes: maxNodes,
+          topK: k,
+        });
+        try {
+          process.stderr.write(`calibrating on ${prompts.length} prompts from ${source}\n`);
+          const { file, result, fromCache } = ensureTunedTemplate(model, {
+            k,
+            maxNodes,
+            maxNewTokens,
+            prompts,
+            force: Boolean(opts.force),
+            log: (line) => process.stderr.write(`${line}\n`),
+          });
+          if (opts.out) writeFileAtomic(String(opts.out), `${JSON.stringify(result, null, 1)}\n`);
+          const best = [...result.budgets].sort((a, b) => b.predictedTokensPerSecond - a.predictedTokensPerSecond).slice(0, 5);
+          process.stdout.write(
+            `${fromCache ? 'cached result' : 'tuned'}: ${result.nodes} nodes (${result.paths.length} drafts), expected ${result.expectedAccepted.toFixed(3)} tokens/step, ` +
+              `predicted ${result.predictedTokensPerSecond.toFixed(1)} tok/s, measured on calibration ${result.calibrationTokensPerSecond.toFixed(1)} tok/s ` +
+              `(plain decoding ${result.autoregressiveTokensPerSecond.toFixed(1)} tok/s)\n` +
+              `best budgets by prediction: ${best.map((b) => `n=${b.nodes} ${b.predictedTokensPerSecond.toFixed(0)} tok/s`).join(', ')}\n` +
+              `template: ${file}${opts.out ? ` and ${opts.out}` : ''}\n`,
+          );
+        } finally {
+          model.dispose();
+        }
+      }),
+    );
+}
