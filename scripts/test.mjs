@@ -13,7 +13,7 @@ const packages = readdirSync(packagesDir).filter((p) => existsSync(path.join(pac
 const reportOf = (p) => path.join(packagesDir, p, '.test-results', 'vitest.json');
 for (const p of packages) rmSync(reportOf(p), { force: true });
 
-const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=2', '--output-logs=full', ...process.argv.slice(2)], {
+const turbo = spawnSync('npx', ['turbo', 'run', 'test', '--concurrency=2', '--continue', '--output-logs=full', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
   env: { TURBO_TELEMETRY_DISABLED: '1', ...process.env },

@@ -1,7 +1,7 @@
-import { resolveModel } from '@trbench/assets';
 import { AutoregressiveDrafter, DecodeLoop, Draft, Predictions } from '@trbench/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LlamaCppModel } from './llama-model.ts';
+import type { LlamaCppModel } from './llama-model.ts';
+import { openStories260K } from './testing/open-stories.ts';
 
 let model: LlamaCppModel;
 const GOLDEN_80 =
@@ -10,16 +10,7 @@ const GOLDEN_80 =
 const GOLDEN_FIRST_IDS = [403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338];
 
 beforeAll(async () => {
-  const m = await resolveModel('stories260K');
-  model = await LlamaCppModel.open({
-    path: m.path,
-    name: m.name,
-    sha256: m.sha256,
-    maxDraftNodes: 64,
-    topK: 8,
-    gpu: false,
-    extraStopTokens: m.extraStopTokens,
-  });
+  ({ model } = await openStories260K({ maxDraftNodes: 64, topK: 8 }));
 });
 afterAll(() => model?.dispose());
 

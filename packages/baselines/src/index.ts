@@ -1,1 +1,12 @@
-export {};
+export { type CorpusRecord, type CorpusSampleOptions, corpusSampleSeed, readCorpus, sampleCorpus } from './corpus.ts';
+export { Datastore } from './datastore.ts';
+export { LOOKAHEAD_DEFAULTS, LookaheadDrafter, type LookaheadOptions, lookaheadMaxDraftNodes } from './lookahead.ts';
+export { NgramPool } from './lookahead-pool.ts';
+export { JacobiWindow } from './lookahead-window.ts';
+export { findPromptLookup, PLD_PRESETS, PldDrafter, type PldOptions, type PldVariant } from './pld.ts';
+export { PrefixTrie } from './prefix-trie.ts';
+export { REST_DEFAULTS, RestDrafter, type RestOptions } from './rest.ts';
+export { buildSuffixArray, suffixRange } from './suffix-array.ts';
+export { SUFFIX_DEFAULTS, SuffixDecodingDrafter, type SuffixOptions } from './suffix-decoding.ts';
+export { type SpeculateOptions, SuffixDraft, SuffixTree } from './suffix-tree.ts';
+export type { TokenReader } from './token-reader.ts';

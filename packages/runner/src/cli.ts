@@ -6,6 +6,7 @@ import { registerDatastoreCommand } from './commands/datastore.ts';
 import { registerGenerateCommand } from './commands/generate.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerTuneCommand } from './commands/tune.ts';
 
 const program = new Command();
 program
@@ -23,6 +24,7 @@ registerGenerateCommand(program);
 registerRunCommand(program);
 registerReportCommand(program);
 registerCheckCommand(program);
+registerTuneCommand(program);
 registerCorpusCommand(program);
 registerDatastoreCommand(program);
 

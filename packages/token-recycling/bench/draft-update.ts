@@ -1,7 +1,6 @@
 // TR's own cost per step (draft by BFS + matrix update for the 81-node tree) next to one forward of the
 // same tree on stories260K, measured side by side in one run. Run: npx tsx bench/draft-update.ts
-import { resolveModel } from '@trbench/assets';
-import { LlamaCppModel } from '@trbench/backend-llama-cpp';
+import { openStories260K } from '@trbench/backend-llama-cpp/testing';
 import { Acceptance, Draft, Predictions, TokenHistory } from '@trbench/core';
 import { parseTemplate, TokenRecyclingDrafter } from '../src/index.ts';
 
@@ -39,15 +38,7 @@ function drafterCostMicros(vocab: number): { draft: number; update: number } {
   return { draft: (draftMs * 1000) / STEPS, update: (updateMs * 1000) / STEPS };
 }
 
-const resolved = await resolveModel('stories260K');
-const model = await LlamaCppModel.open({
-  path: resolved.path,
-  name: resolved.name,
-  sha256: resolved.sha256,
-  maxDraftNodes: template.nodes,
-  topK: 8,
-  gpu: false,
-});
+const { model, resolved } = await openStories260K({ maxDraftNodes: template.nodes, topK: 8 });
 const prompt = model.tokenize('Once upon a time, there was a little girl named Lily. She loved to play outside in the park.', true);
 const draft = new Draft(template.nodes);
 const preds = new Predictions(template.nodes, 8);

@@ -1,5 +1,5 @@
-import { resolveModel } from '@trbench/assets';
-import { LlamaCppModel } from '@trbench/backend-llama-cpp';
+import type { LlamaCppModel } from '@trbench/backend-llama-cpp';
+import { openStories260K } from '@trbench/backend-llama-cpp/testing';
 import {
   type Acceptance,
   AutoregressiveDrafter,
@@ -28,17 +28,9 @@ const SAMPLES = 2500;
 const CONTEXTS = ['She saw a', 'He was very'];
 
 beforeAll(async () => {
-  const m = await resolveModel('stories260K');
-  sha = m.sha256;
-  model = await LlamaCppModel.open({
-    path: m.path,
-    name: m.name,
-    sha256: m.sha256,
-    maxDraftNodes: 32,
-    topK: 8,
-    gpu: false,
-    extraStopTokens: m.extraStopTokens,
-  });
+  const opened = await openStories260K({ maxDraftNodes: 32, topK: 8 });
+  model = opened.model;
+  sha = opened.resolved.sha256;
 });
 afterAll(() => model?.dispose());
 

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadSpecBenchQuestions, loadStorySuite, resolveModel } from '@trbench/assets';
-import { LlamaCppModel } from '@trbench/backend-llama-cpp';
+import { loadSpecBenchQuestions, loadStorySuite } from '@trbench/assets';
+import type { LlamaCppModel } from '@trbench/backend-llama-cpp';
+import { openStories260K } from '@trbench/backend-llama-cpp/testing';
 import { AutoregressiveDrafter, DecodeLoop, type Drafter } from '@trbench/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTemplate } from './template.ts';
@@ -14,17 +15,9 @@ let sha: string;
 const NEW_TOKENS = 200;
 
 beforeAll(async () => {
-  const m = await resolveModel('stories260K');
-  sha = m.sha256;
-  model = await LlamaCppModel.open({
-    path: m.path,
-    name: m.name,
-    sha256: m.sha256,
-    maxDraftNodes: 81,
-    topK: 16,
-    gpu: false,
-    extraStopTokens: m.extraStopTokens,
-  });
+  const opened = await openStories260K({ maxDraftNodes: 81, topK: 16 });
+  model = opened.model;
+  sha = opened.resolved.sha256;
 });
 afterAll(() => model?.dispose());
 

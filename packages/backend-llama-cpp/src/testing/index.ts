@@ -1,0 +1,1 @@
+export { openStories260K } from './open-stories.ts';

@@ -1,0 +1,46 @@
+import { Datastore, REST_DEFAULTS, RestDrafter } from '@trbench/baselines';
+import { TrbenchError } from '@trbench/core';
+import { z } from 'zod';
+import { registerMethod } from './registry.ts';
+
+const d = REST_DEFAULTS;
+const params = z
+  .object({
+    datastore: z.string().min(1).optional(),
+    maxQuery: z.number().int().min(1).max(256).default(d.maxQuery),
+    minQuery: z.number().int().min(1).max(256).default(d.minQuery),
+    maxMatches: z.number().int().min(1).max(1_000_000).default(d.maxMatches),
+    continuation: z.number().int().min(1).max(64).default(d.continuation),
+    draftTokens: z.number().int().min(1).max(255).default(d.draftTokens),
+    missToken: z.number().int().min(0).nullable().default(d.missToken),
+  })
+  .strict()
+  .refine((p) => p.minQuery <= p.maxQuery, { message: 'minQuery must not exceed maxQuery', path: ['minQuery'] });
+
+registerMethod({
+  name: 'rest',
+  summary: 'REST: retrieve continuations of the last 16..2 tokens from a datastore, draft the 64 most frequent prefixes',
+  params,
+  flags: [
+    {
+      flags: '--rest-datastore <file>',
+      description: 'rest: datastore file (trbench datastore build)',
+      param: 'datastore',
+      parse: (raw) => raw,
+    },
+    { flags: '--rest-max-query <n>', description: 'rest: longest query (default 16)', param: 'maxQuery' },
+    { flags: '--rest-min-query <n>', description: 'rest: shortest query (default 2)', param: 'minQuery' },
+    { flags: '--rest-matches <n>', description: 'rest: most match positions read (default 5000)', param: 'maxMatches' },
+    { flags: '--rest-continuation <n>', description: 'rest: tokens taken after each match (default 10)', param: 'continuation' },
+    { flags: '--rest-draft-tokens <n>', description: 'rest: draft tree size without the root (default 64)', param: 'draftTokens' },
+    { flags: '--rest-miss-token <id>', description: 'rest: draft this token on a miss (REST uses 100)', param: 'missToken' },
+  ],
+  requirements: (p) => ({ maxDraftNodes: p.draftTokens + 1, topK: 1 }),
+  create: (p, ctx) => {
+    if (!p.datastore)
+      throw new TrbenchError('method rest needs a datastore: pass --rest-datastore FILE (built with trbench datastore build)');
+    const datastore = Datastore.load(p.datastore, ctx.modelSha256);
+    const { datastore: file, ...options } = p;
+    return new RestDrafter(datastore, options, file);
+  },
+});
