@@ -1,5 +1,6 @@
 import {
   type BackendInfo,
+  checkTargetModelOptions,
   type Draft,
   type ModelInfo,
   type Predictions,
@@ -146,11 +147,7 @@ export class LlamaCppModel implements TargetModel {
 
   /** Loads a GGUF model. The library is loaded once per process (its variant is fixed by the first call). */
   static async open(options: LlamaCppModelOptions): Promise<LlamaCppModel> {
-    if (!Number.isInteger(options.maxDraftNodes) || options.maxDraftNodes < 1)
-      throw new TrbenchError(`maxDraftNodes must be >= 1, got ${options.maxDraftNodes}`);
-    if (!Number.isInteger(options.topK) || options.topK < 1) throw new TrbenchError(`topK must be >= 1, got ${options.topK}`);
-    const threads = options.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1) throw new TrbenchError(`threads must be an integer >= 1, got ${threads}`);
+    checkTargetModelOptions(options);
     const lib = await loadLlamaLibrary(options.gpu ?? 'auto');
     const f = lib.f;
     const mparams = f.llama_model_default_params() as Record<string, unknown>;

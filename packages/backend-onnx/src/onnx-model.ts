@@ -1,6 +1,7 @@
 import { Vocabulary } from '@trbench/backend-llama-cpp';
 import {
   type BackendInfo,
+  checkTargetModelOptions,
   type Draft,
   type ModelInfo,
   type Predictions,
@@ -116,11 +117,7 @@ export class OnnxModel implements TargetModel {
 
   /** Reads the GGUF weights, builds the graph and creates the ORT session. */
   static async open(options: OnnxModelOptions): Promise<OnnxModel> {
-    if (!Number.isInteger(options.maxDraftNodes) || options.maxDraftNodes < 1)
-      throw new TrbenchError(`maxDraftNodes must be an integer >= 1, got ${options.maxDraftNodes}`);
-    if (!Number.isInteger(options.topK) || options.topK < 1) throw new TrbenchError(`topK must be an integer >= 1, got ${options.topK}`);
-    const threads = options.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1) throw new TrbenchError(`threads must be an integer >= 1, got ${threads}`);
+    const { threads } = checkTargetModelOptions(options);
     const provider = options.executionProvider ?? 'cpu';
     if (!PROVIDERS.includes(provider))
       throw new TrbenchError(`unknown onnx execution provider ${JSON.stringify(provider)}: expected ${PROVIDERS.join(', ')}`);

@@ -1,4 +1,5 @@
 import type { Draft } from './draft.ts';
+import { TrbenchError } from './errors.ts';
 import type { Predictions } from './predictions.ts';
 
 /** Identity of a loaded model and the engine that runs it; attached to every number trbench reports. */
@@ -84,4 +85,17 @@ export interface TargetModel {
   nodeLogits?(row: number): Float32Array;
   /** Releases native resources. */
   dispose(): void;
+}
+
+/** Checks the options every backend shares; returns the thread count to use (default 1). */
+export function checkTargetModelOptions(options: TargetModelOptions): { threads: number } {
+  const positive = (name: string, v: unknown) => {
+    if (!Number.isInteger(v) || (v as number) < 1) throw new TrbenchError(`${name} must be an integer >= 1, got ${String(v)}`);
+  };
+  positive('maxDraftNodes', options.maxDraftNodes);
+  positive('topK', options.topK);
+  const threads = options.threads ?? 1;
+  positive('threads', threads);
+  if (options.contextSize !== undefined) positive('contextSize', options.contextSize);
+  return { threads };
 }
