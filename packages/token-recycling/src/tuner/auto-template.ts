@@ -15,9 +15,13 @@ export function loadCalibrationPrompts(file = CALIBRATION_PROMPTS_PATH): string[
   });
 }
 
+/** Bumped whenever the tuner's algorithm changes, so cached trees from an older tuner are not reused. */
+export const TUNER_VERSION = 3;
+
 /** What a tuned tree depends on: the model, the engine and its settings, the machine, and the tuner's knobs. */
 export function tuningKey(model: TargetModel, k: number, maxNodes: number, prompts: string[]): Record<string, unknown> {
   return {
+    tuner: TUNER_VERSION,
     calibrationSha256: sha256Bytes(JSON.stringify(prompts)),
     modelSha256: model.info.sha256,
     backend: model.backend,

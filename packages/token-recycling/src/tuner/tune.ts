@@ -16,6 +16,8 @@ export interface TuneOptions {
   maxDepth?: number;
   /** Rounds of re-measuring the chosen tree and regrowing with its own statistics. */
   iterations?: number;
+  /** Calibration passes per candidate (measured round-robin). */
+  passes?: number;
   log?: (line: string) => void;
 }
 
@@ -78,9 +80,10 @@ export function calibrationPaths(k: number, depth: number, maxNodes: number): Ra
  * 2. measure the forward cost t(n) of drafts of n nodes;
  * 3. for every budget n grow the tree that maximises expected accepted tokens (best-first on path
  *    probability) and predict tokens/s = E(n) / (t(n) + per-step overhead);
- * 4. run the best trees on the calibration prompts (the three best predicted budgets first), regrow
- *    with the best one's own statistics, and repeat;
- * 5. keep the candidate (plain decoding included) with the best measured calibration speed.
+ * 4. measure candidates on the calibration prompts, several passes taking turns: first plain decoding,
+ *    the rank-0 chains and the three best predicted budgets; then regrow from the best one's own
+ *    statistics and measure the new best prediction, and repeat;
+ * 5. keep the candidate with the best measured calibration speed.
  */
 export function tuneTemplate(options: TuneOptions): TuneResult {
   const { model } = options;
@@ -89,6 +92,7 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
   const maxDepth = options.maxDepth ?? 12;
   const maxNew = options.maxNewTokens ?? 128;
   const iterations = options.iterations ?? 3;
+  const passes = options.passes ?? 3;
   const log = options.log ?? (() => {});
 
   const decodeSpeed = (loop: DecodeLoop) => {
@@ -106,15 +110,17 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
       context += prompt.length + r.tokens.length / 2;
     }
     return {
+      tokens,
+      steps,
+      decodeMs,
       tokensPerSecond: (tokens / decodeMs) * 1000,
       stepMs: decodeMs / steps,
       meanAccepted: tokens / steps,
       meanContext: Math.round(context / options.prompts.length),
     };
   };
-  const runTree = (paths: RankPath[]) => {
+  const runTree = (paths: RankPath[], stats = new AcceptanceStats(maxDepth, k)) => {
     const template = new TreeTemplate('candidate', paths);
-    const stats = new AcceptanceStats(maxDepth, k);
     const drafter = new RecordingDrafter(
       new TokenRecyclingDrafter({ vocabSize: model.info.vocabSize, k, template, modelSha256: options.modelSha256 }),
       stats,
@@ -144,52 +150,67 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
   const t1 = costAt(costCurve, 1);
   const stepMs = (n: number) => plain.stepMs * (costAt(costCurve, n) / t1);
   log(`plain decoding ${plain.tokensPerSecond.toFixed(1)} tok/s (${plain.stepMs.toFixed(3)} ms/step)`);
-  let acceptance: AcceptanceModel = base.stats.model();
-  const candidates: Candidate[] = [
-    // A tree of one node is plain decoding (plus TR's row update): always a candidate.
-    {
-      nodes: 1,
-      paths: [],
-      expectedAccepted: 1,
-      predictedTokensPerSecond: 1000 / plain.stepMs,
-      calibrationTokensPerSecond: plain.tokensPerSecond,
-      calibrationMeanAccepted: 1,
-    },
-  ];
-  const tried = (n: number, paths: RankPath[]) => candidates.some((c) => c.nodes === n && samePaths(c.paths, paths));
-  const measure = (paths: RankPath[], round: number) => {
-    const nodes = paths.length + 1;
-    const measured = runTree(paths);
-    const ownModel = measured.stats.model(base.stats);
-    const expected = expectedAccepted(paths, ownModel);
-    const candidate: Candidate = {
-      nodes,
-      paths,
-      expectedAccepted: expected,
-      predictedTokensPerSecond: (expected / stepMs(nodes)) * 1000,
-      calibrationTokensPerSecond: measured.tokensPerSecond,
-      calibrationMeanAccepted: measured.meanAccepted,
-    };
-    candidates.push(candidate);
-    log(
-      `round ${round}: ${nodes} nodes, predicted ${candidate.predictedTokensPerSecond.toFixed(1)} tok/s, ` +
-        `measured ${measured.tokensPerSecond.toFixed(1)} tok/s (MAT ${measured.meanAccepted.toFixed(3)})`,
-    );
-    return ownModel;
+  const candidates: Candidate[] = [];
+  const tried = (paths: RankPath[]) => candidates.some((c) => samePaths(c.paths, paths));
+  // Each new candidate is run `passes` times on the calibration prompts, the candidates of a round taking
+  // turns, each pass with a fresh drafter: a burst of load from elsewhere then spreads over all of them.
+  const measureRound = (list: RankPath[][], round: number): AcceptanceModel | null => {
+    const fresh = list.filter((paths, i) => !tried(paths) && list.findIndex((q) => samePaths(q, paths)) === i);
+    if (fresh.length === 0) return null;
+    const totals = fresh.map(() => ({ tokens: 0, steps: 0, ms: 0, stats: new AcceptanceStats(maxDepth, k) }));
+    for (let pass = 0; pass < passes; pass++) {
+      fresh.forEach((paths, i) => {
+        const r = runTree(paths, totals[i].stats);
+        totals[i].tokens += r.tokens;
+        totals[i].steps += r.steps;
+        totals[i].ms += r.decodeMs;
+      });
+    }
+    let bestModel: AcceptanceModel | null = null;
+    let bestSpeed = -1;
+    fresh.forEach((paths, i) => {
+      const t = totals[i];
+      const ownModel = t.stats.model(base.stats);
+      const expected = expectedAccepted(paths, ownModel);
+      const candidate: Candidate = {
+        nodes: paths.length + 1,
+        paths,
+        expectedAccepted: expected,
+        predictedTokensPerSecond: (expected / stepMs(paths.length + 1)) * 1000,
+        calibrationTokensPerSecond: (t.tokens / t.ms) * 1000,
+        calibrationMeanAccepted: t.tokens / t.steps,
+      };
+      candidates.push(candidate);
+      log(
+        `round ${round}: ${candidate.nodes} nodes ${JSON.stringify(paths)}: predicted ${candidate.predictedTokensPerSecond.toFixed(1)} tok/s, ` +
+          `measured ${candidate.calibrationTokensPerSecond.toFixed(1)} tok/s (MAT ${candidate.calibrationMeanAccepted.toFixed(3)})`,
+      );
+      if (candidate.calibrationTokensPerSecond > bestSpeed) {
+        bestSpeed = candidate.calibrationTokensPerSecond;
+        bestModel = ownModel;
+      }
+    });
+    return bestModel;
   };
+
+  let acceptance: AcceptanceModel = base.stats.model();
   let budgets: BudgetRow[] = [];
   for (let it = 0; it < iterations; it++) {
     const order = greedyPaths(maxNodes - 1, maxDepth, k, acceptance);
     budgets = budgetTable(order, acceptance, stepMs);
-    // First round: the three best predicted budgets, so that a noisy curve cannot hide the best one.
-    const ranked = [...budgets].sort((a, b) => b.predictedTokensPerSecond - a.predictedTokensPerSecond).slice(0, it === 0 ? 3 : 1);
-    let next: AcceptanceModel | null = null;
-    for (const row of ranked) {
-      const paths = order.slice(0, row.nodes - 1);
-      if (tried(row.nodes, paths)) continue;
-      const own = measure(paths, it + 1);
-      next ??= own;
-    }
+    const ranked = [...budgets].sort((a, b) => b.predictedTokensPerSecond - a.predictedTokensPerSecond);
+    // Round 1 also measures plain decoding (a one-node tree) and the rank-0 chains, so the tuned tree is
+    // never worse on calibration than the simple alternatives; later rounds regrow the tree from the best
+    // candidate's own statistics.
+    const list: RankPath[][] =
+      it === 0
+        ? [
+            [],
+            ...Array.from({ length: Math.min(8, maxNodes - 1) }, (_, i) => chainPaths(i + 1)),
+            ...ranked.slice(0, 3).map((row) => order.slice(0, row.nodes - 1)),
+          ]
+        : [order.slice(0, ranked[0].nodes - 1)];
+    const next = measureRound(list, it + 1);
     if (!next) break;
     acceptance = next;
   }
