@@ -65,5 +65,8 @@ describe('Draft', () => {
     expect(Array.from(d.tokens.subarray(0, 3))).toEqual([0, 1, 4]);
     expect(Array.from(d.parent.subarray(0, 3))).toEqual([-1, 0, 0]);
     expect(d.verifiable[2]).toBe(0);
+    expect([d.maxDepth, d.childCount(0), d.sees(2, 1), d.sees(2, 0)]).toEqual([1, 2, false, true]);
+    d.add(9, 1);
+    expect([d.depth[3], d.sees(3, 1), d.sees(3, 2)]).toEqual([2, true, false]);
   });
 });

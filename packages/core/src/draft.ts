@@ -133,26 +133,47 @@ export class Draft {
   }
 
   /**
-   * Drops every node deeper than `maxDepth` (used when the context is nearly full). Nodes keep their
-   * relative order; parents and visibility are remapped.
+   * Drops every node deeper than `maxDepth` (used when the context is nearly full). Kept nodes keep their
+   * relative order; parents, child links and visibility are rebuilt in place.
    */
   truncateToDepth(maxDepth: number): void {
     if (maxDepth >= this.deepest) return;
     if (this.extraEdges) throw new Error('truncateToDepth is only supported for tree drafts');
     const n = this.count;
-    const newIndex = new Int32Array(n);
-    const tokens = Array.from(this.tokens.subarray(0, n));
-    const parents = Array.from(this.parent.subarray(0, n));
-    const verifiable = Array.from(this.verifiable.subarray(0, n));
-    const depths = Array.from(this.depth.subarray(0, n));
-    this.reset(tokens[0]);
-    newIndex[0] = 0;
-    for (let i = 1; i < n; i++) {
-      if (depths[i] > maxDepth) {
-        newIndex[i] = -1;
+    const remap = this.lastChild; // reused as old index -> new index while rebuilding
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      if (this.depth[i] > maxDepth) {
+        remap[i] = -1;
         continue;
       }
-      newIndex[i] = this.add(tokens[i], newIndex[parents[i]], verifiable[i] === 1);
+      // Descendants are always deeper than their ancestors, so a kept node's parent is kept and already moved.
+      const j = kept++;
+      remap[i] = j;
+      this.tokens[j] = this.tokens[i];
+      this.depth[j] = this.depth[i];
+      this.verifiable[j] = this.verifiable[i];
+      this.parent[j] = i === 0 ? -1 : remap[this.parent[i]];
+    }
+    this.count = kept;
+    this.deepest = 0;
+    const w = this.rowWords;
+    for (let j = 0; j < kept; j++) {
+      this.firstChild[j] = -1;
+      this.nextSibling[j] = -1;
+      if (this.depth[j] > this.deepest) this.deepest = this.depth[j];
+      this.visibility.fill(0, j * w, j * w + w);
+      const p = this.parent[j];
+      if (p >= 0) this.visibility.copyWithin(j * w, p * w, p * w + w);
+      this.visibility[j * w + (j >>> 5)] |= 1 << (j & 31);
+    }
+    for (let j = 0; j < kept; j++) this.lastChild[j] = -1;
+    for (let j = 1; j < kept; j++) {
+      const p = this.parent[j];
+      const last = this.lastChild[p];
+      if (last < 0) this.firstChild[p] = j;
+      else this.nextSibling[last] = j;
+      this.lastChild[p] = j;
     }
   }
 }

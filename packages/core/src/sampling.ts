@@ -79,8 +79,8 @@ function rotl(x: number, k: number): number {
 
 /**
  * The processed next-token distribution of one node: softmax(logits / T), then top-k, then top-p (the
- * order HF transformers applies them), renormalised. Candidates are ordered by logit, ties by lower token
- * id. Supports the residual operations of speculative sampling: `remove` a rejected token and keep the rest
+ * order HF transformers applies them), renormalised. With top-k or top-p, candidates are ordered by logit,
+ * ties by lower token id; with temperature alone they stay in id order (no sort needed). Supports the residual operations of speculative sampling: `remove` a rejected token and keep the rest
  * proportional (the mass is tracked instead of renormalising).
  */
 export class ProcessedDistribution {
@@ -125,10 +125,13 @@ export class ProcessedDistribution {
       }
     } else {
       for (let t = 0; t < V; t++) order[t] = t;
-      order.sort((x, y) => logits[offset + y] - logits[offset + x] || x - y);
+      // Pure temperature sampling needs no order (ids ascending is as good as any fixed order); top-p needs
+      // the most likely tokens first.
+      if (options.topP < 1) order.sort((x, y) => logits[offset + y] - logits[offset + x] || x - y);
     }
     const invT = 1 / options.temperature;
-    const max = logits[offset + order[0]];
+    let max = -Infinity;
+    for (let i = 0; i < limit; i++) if (logits[offset + order[i]] > max) max = logits[offset + order[i]];
     let total = 0;
     for (let i = 0; i < limit; i++) {
       const w = Math.exp((logits[offset + order[i]] - max) * invT);
