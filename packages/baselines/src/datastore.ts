@@ -1,4 +1,5 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import { buildSuffixArray } from './suffix-array.ts';
 
@@ -79,12 +80,9 @@ export class Datastore {
 
   /** Writes the file atomically (temporary file, then rename). */
   save(file: string): void {
-    const tmp = `${file}.tmp-${process.pid}`;
     try {
-      writeFileSync(tmp, this.toBytes());
-      renameSync(tmp, file);
+      writeFileAtomic(file, this.toBytes());
     } catch (err) {
-      rmSync(tmp, { force: true });
       throw new TrbenchError(`could not write datastore ${file}: ${(err as Error).message}`, { cause: err });
     }
   }

@@ -1,9 +1,37 @@
-import { Datastore, REST_DEFAULTS, RestDrafter } from '@trbench/baselines';
-import { TrbenchError } from '@trbench/core';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { cacheDir } from '@trbench/assets';
+import { Datastore, REST_DEFAULTS, RestDrafter, sampleCorpus } from '@trbench/baselines';
+import { type TargetModel, TrbenchError } from '@trbench/core';
 import { z } from 'zod';
 import { registerMethod } from './registry.ts';
 
 const d = REST_DEFAULTS;
+
+/** `datastore: auto`: the corpus trbench samples from the model itself (no TinyStories text ships). */
+const AUTO_CORPUS = { samples: 1000, seed: 1, temperature: 1, maxNewTokens: 256 } as const;
+
+/**
+ * The cached self-sampled datastore for this model, built on first use: AUTO_CORPUS.samples stories sampled
+ * from BOS at temperature 1 (seeded), as `trbench corpus` + `trbench datastore build` would make it.
+ */
+function autoDatastore(model: TargetModel, vocabSize: number, modelSha256: string): string {
+  const c = AUTO_CORPUS;
+  const file = path.join(
+    cacheDir(),
+    'rest',
+    `${modelSha256.slice(0, 16)}-self-${c.samples}-t${c.temperature}-s${c.seed}-n${c.maxNewTokens}.rest`,
+  );
+  if (existsSync(file)) return file;
+  if (!model.nodeLogits)
+    throw new TrbenchError(
+      `datastore auto samples from the model, which backend ${model.backend.name} cannot do here; build one with trbench corpus and trbench datastore build`,
+    );
+  process.stderr.write(`[rest] sampling a ${c.samples}-story corpus from the model for its datastore (cached in ${file})\n`);
+  const docs = sampleCorpus(model, { ...c, prompt: model.tokenize('', true) }).map((s) => s.tokens);
+  Datastore.build(docs, vocabSize, modelSha256).save(file);
+  return file;
+}
 const params = z
   .object({
     datastore: z.string().min(1).optional(),
@@ -24,7 +52,7 @@ registerMethod({
   flags: [
     {
       flags: '--rest-datastore <file>',
-      description: 'rest: datastore file (trbench datastore build)',
+      description: 'rest: datastore file (trbench datastore build), or auto: sampled from the model itself and cached',
       param: 'datastore',
       parse: (raw) => raw,
     },
@@ -38,8 +66,9 @@ registerMethod({
   requirements: (p) => ({ maxDraftNodes: p.draftTokens + 1, topK: 1 }),
   create: (p, ctx) => {
     if (!p.datastore)
-      throw new TrbenchError('method rest needs a datastore: pass --rest-datastore FILE (built with trbench datastore build)');
-    const datastore = Datastore.load(p.datastore, ctx.modelSha256);
+      throw new TrbenchError('method rest needs a datastore: pass --rest-datastore FILE (built with trbench datastore build) or auto');
+    const source = p.datastore === 'auto' ? autoDatastore(ctx.model, ctx.vocabSize, ctx.modelSha256) : p.datastore;
+    const datastore = Datastore.load(source, ctx.modelSha256);
     const { datastore: file, ...options } = p;
     return new RestDrafter(datastore, options, file);
   },
