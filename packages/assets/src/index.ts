@@ -2,6 +2,7 @@ export { writeFileAtomic } from './atomic-write.ts';
 export {
   loadSpecBenchQuestions,
   loadStorySuite,
+  parseJsonlObjects,
   readJsonl,
   type SpecBenchQuestion,
   STORY_SUITE_PATH,

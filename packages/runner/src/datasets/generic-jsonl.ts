@@ -1,5 +1,5 @@
+import { parseJsonlObjects } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
-import { parseJsonlObjects } from './jsonl.ts';
 import type { Question } from './types.ts';
 
 /** Where each question field lives in a generic JSONL line (dotted paths reach into nested objects). */

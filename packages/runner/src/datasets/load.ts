@@ -1,13 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { ensureFile, FILES, repoRoot, sha256Bytes } from '@trbench/assets';
+import { ensureFile, FILES, STORY_SUITE_PATH, sha256Bytes } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import { type JsonlFields, parseGenericJsonl } from './generic-jsonl.ts';
 import { parseMtBenchFormat, SPEC_BENCH_SUBTASKS, specBenchSubtask } from './spec-bench.ts';
 import type { LoadedDataset, Question } from './types.ts';
-
-/** The committed story suite for stories260K. */
-export const STORY_SUITE = path.join(repoRoot, 'datasets', 'stories', 'prompts.jsonl');
 
 /** What to read: a known dataset, or a JSONL file (absolute path) with its field mapping. */
 export type DatasetSource =
@@ -44,13 +40,13 @@ export async function loadDatasetSource(source: DatasetSource): Promise<LoadedDa
       return { kind: source.kind, file, sha256: remote.sha256, subtasks: orderedSubtasks(questions, SPEC_BENCH_SUBTASKS), questions };
     }
     case 'stories': {
-      const bytes = readLocal(STORY_SUITE);
-      const questions = parseGenericJsonl(bytes.toString('utf8'), STORY_SUITE, { id: 'id', prompt: 'prompt' }).map((q) => ({
+      const bytes = readLocal(STORY_SUITE_PATH);
+      const questions = parseGenericJsonl(bytes.toString('utf8'), STORY_SUITE_PATH, { id: 'id', prompt: 'prompt' }).map((q) => ({
         ...q,
         subtask: 'stories',
         category: 'stories',
       }));
-      return { kind: 'stories', file: STORY_SUITE, sha256: sha256Bytes(bytes), subtasks: ['stories'], questions };
+      return { kind: 'stories', file: STORY_SUITE_PATH, sha256: sha256Bytes(bytes), subtasks: ['stories'], questions };
     }
     case 'jsonl': {
       const bytes = readLocal(source.path);

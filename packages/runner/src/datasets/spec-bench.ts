@@ -1,7 +1,7 @@
+import { parseJsonlObjects } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import { z } from 'zod';
 import { issueLines } from '../validation.ts';
-import { parseJsonlObjects } from './jsonl.ts';
 import type { Question } from './types.ts';
 
 /** Spec-Bench subtasks in the order of the paper's Table 1 (keys as in Spec-Bench's `speed.py`). */
