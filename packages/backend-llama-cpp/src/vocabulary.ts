@@ -45,10 +45,6 @@ export class Vocabulary {
     return this.stopTable[token] === 1;
   }
 
-  get bos(): number {
-    return this.lib.f.llama_vocab_bos(this.vocab) as number;
-  }
-
   tokenize(text: string, addBos: boolean): Int32Array {
     const f = this.lib.f;
     const bytes = Buffer.byteLength(text, 'utf8');

@@ -79,7 +79,7 @@ export function calibrationPaths(k: number, depth: number, maxNodes: number): Ra
  * 1. run TR with a wide calibration tree and record positional acceptance by (depth, rank);
  * 2. measure the forward cost t(n) of drafts of n nodes;
  * 3. for every budget n grow the tree that maximises expected accepted tokens (best-first on path
- *    probability) and predict tokens/s = E(n) / (t(n) + per-step overhead);
+ *    probability) and predict tokens/s = E(n) / (plain decoding step × t(n) / t(1));
  * 4. measure candidates on the calibration prompts, several passes taking turns: first plain decoding,
  *    the rank-0 chains and the three best predicted budgets; then regrow from the best one's own
  *    statistics and measure the new best prediction, and repeat;
@@ -99,14 +99,12 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
     let tokens = 0;
     let steps = 0;
     let decodeMs = 0;
-    let overheadMs = 0;
     let context = 0;
     for (const prompt of options.prompts) {
       const r = loop.generate(prompt, { maxNewTokens: maxNew });
       tokens += r.tokens.length;
       steps += r.steps;
       decodeMs += r.timing.totalMs - r.timing.prefillMs;
-      overheadMs += r.timing.draftMs + r.timing.updateMs + r.timing.otherMs;
       context += prompt.length + r.tokens.length / 2;
     }
     return {
