@@ -34,7 +34,7 @@ function linearLogits(prefix: Int32Array, path: number[]): Float32Array {
   model.reset();
   model.prefill(prefix, null);
   model.prefill(path, out);
-  return model.logitsRow(path.length - 1).slice();
+  return model.nodeLogits(path.length - 1).slice();
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -63,7 +63,7 @@ describe('llama.cpp backend on stories260K', () => {
       model.reset();
       model.prefill(prefix, null);
       model.evaluate(draft, preds);
-      const tree = Array.from({ length: draft.count }, (_, i) => model.logitsRow(i).slice());
+      const tree = Array.from({ length: draft.count }, (_, i) => model.nodeLogits(i).slice());
       const argmax = Array.from(preds.argmax.subarray(0, draft.count));
       for (let i = 0; i < draft.count; i++) {
         const linear = linearLogits(prefix, pathTokens(draft, i));
@@ -88,7 +88,7 @@ describe('llama.cpp backend on stories260K', () => {
     model.reset();
     model.prefill(prefix, null);
     model.evaluate(draft, preds);
-    const leaky = model.logitsRow(b).slice();
+    const leaky = model.nodeLogits(b).slice();
     const linear = linearLogits(prefix, pathTokens(draft, b));
     expect(maxAbsDiff(leaky, linear)).toBeGreaterThan(1e-2);
   });
@@ -113,7 +113,7 @@ describe('llama.cpp backend on stories260K', () => {
     next.reset(77);
     next.add(78, 0);
     model.evaluate(next, preds);
-    const got = [model.logitsRow(0).slice(), model.logitsRow(1).slice()];
+    const got = [model.nodeLogits(0).slice(), model.nodeLogits(1).slice()];
     const tokens = path.map((n) => draft.tokens[n]);
     expect(maxAbsDiff(got[0], linearLogits(prefix, [...tokens, 77]))).toBeLessThanOrEqual(1e-4);
     expect(maxAbsDiff(got[1], linearLogits(prefix, [...tokens, 77, 78]))).toBeLessThanOrEqual(1e-4);

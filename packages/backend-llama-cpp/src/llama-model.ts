@@ -268,11 +268,6 @@ export class LlamaCppModel implements TargetModel {
 
   /** Raw logits after node `row` of the last evaluation or prefill (a view into llama.cpp's buffer, valid until the next call). */
   nodeLogits(row: number): Float32Array {
-    return this.logitsRow(row);
-  }
-
-  /** Same as {@link nodeLogits}. */
-  logitsRow(row: number): Float32Array {
     const V = this.vocabSize;
     return this.logitsView.subarray(row * V, row * V + V);
   }
