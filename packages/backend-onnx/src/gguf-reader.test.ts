@@ -77,7 +77,7 @@ describe('quantized and half-precision weights agree with llama.cpp reading the 
       let vsF32 = 0;
       for (let i = 0; i < n; i++) {
         const a = onnx.logitsRow(i);
-        const b = llama.logitsRow(i);
+        const b = llama.nodeLogits(i);
         const c = f32.logitsRow(i);
         let best = 0;
         let bestLlama = 0;
