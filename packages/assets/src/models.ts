@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, st
 import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
 import { writeFileAtomic } from './atomic-write.ts';
+import { EXTRA_STOP_TOKENS_KEY, GgufMetadata } from './gguf-metadata.ts';
 import { sha256FileCached } from './hash.ts';
 import { convertLlama2cToGguf } from './llama2c.ts';
 import { cacheDir } from './paths.ts';
@@ -14,7 +15,10 @@ export interface ResolvedModel {
   /** GGUF file. */
   path: string;
   sha256: string;
-  /** Token ids that end generation beyond the vocabulary's own end-of-generation set. */
+  /**
+   * Token ids that end generation beyond the vocabulary's own end-of-generation set, read from the file
+   * (`trbench.extra_stop_token_ids`), so a model behaves the same whether it is named or given by path.
+   */
   extraStopTokens: number[];
   /** Prompt template to use when a config does not say. */
   defaultTemplate: 'raw' | 'vicuna' | 'chatml';
@@ -29,7 +33,8 @@ async function stories260K(): Promise<ResolvedModel> {
   const ckpt = await ensureFile(FILES.stories260KCheckpoint);
   const tok = await ensureFile(FILES.stories260KTokenizer);
   const out = path.join(cacheDir(), 'models', 'stories260K.gguf');
-  if (!existsSync(out)) {
+  // A file converted before the stop rule was written into GGUFs lacks the key: convert again.
+  if (!existsSync(out) || (await GgufMetadata.read(out)).get(EXTRA_STOP_TOKENS_KEY) === undefined) {
     const gguf = convertLlama2cToGguf(readFileSync(ckpt.path), readFileSync(tok.path), 'stories260K', {
       checkpoint: ckpt.path,
       tokenizer: tok.path,
@@ -40,8 +45,7 @@ async function stories260K(): Promise<ResolvedModel> {
     name: 'stories260K',
     path: out,
     sha256: await sha256FileCached(out),
-    // llama2.c's run.c ends a story when the model emits BOS, the story delimiter of TinyStories.
-    extraStopTokens: [1],
+    extraStopTokens: await readExtraStopTokens(out),
     defaultTemplate: 'raw',
     provenance: {
       checkpointSha256: FILES.stories260KCheckpoint.sha256,
@@ -49,6 +53,10 @@ async function stories260K(): Promise<ResolvedModel> {
       converter: 'trbench llama2c->gguf (F32)',
     },
   };
+}
+
+async function readExtraStopTokens(file: string): Promise<number[]> {
+  return (await GgufMetadata.read(file)).extraStopTokens();
 }
 
 /** Checks the GGUF magic so a wrong file fails with a clear message instead of a llama.cpp log line. */
@@ -91,7 +99,7 @@ export async function resolveModel(spec: string, options: { expectedSha256?: str
       name: spec,
       path: target,
       sha256: await sha256FileCached(target),
-      extraStopTokens: [],
+      extraStopTokens: await readExtraStopTokens(target),
       defaultTemplate: 'raw',
       provenance: { source: spec },
     };
@@ -102,7 +110,7 @@ export async function resolveModel(spec: string, options: { expectedSha256?: str
       name: path.basename(file, '.gguf'),
       path: file,
       sha256: await sha256FileCached(file),
-      extraStopTokens: [],
+      extraStopTokens: await readExtraStopTokens(file),
       defaultTemplate: 'raw',
       provenance: {},
     };
