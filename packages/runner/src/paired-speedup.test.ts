@@ -36,9 +36,7 @@ describe('pairedSpeedup', () => {
   it('takes the interval from the repeats of each question: t with Σ(n − 1) degrees of freedom', () => {
     const ar = ['a', 'b', 'c'].flatMap((q) => [0, 1].map((r) => rec(q, r, 100)));
     const e = [0.1, -0.1]; // log ratios per question: ln 2 ± 0.1, ln 3 ± 0.1, ln 1 ± 0.1
-    const m = (['a', 'b', 'c'] as const).flatMap((q, i) =>
-      [0, 1].map((r) => rec(q, r, 100 / Math.exp(Math.log([2, 3, 1][i]) + e[r]))),
-    );
+    const m = (['a', 'b', 'c'] as const).flatMap((q, i) => [0, 1].map((r) => rec(q, r, 100 / Math.exp(Math.log([2, 3, 1][i]) + e[r]))));
     const s = pairedSpeedup(m, ar)!;
     const center = (Math.log(2) + Math.log(3)) / 3;
     // pooled s² = 3 · 2 · 0.01 / 3 = 0.02; Var = s² / 9 · (3 / 2)

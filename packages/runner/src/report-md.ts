@@ -39,7 +39,17 @@ export function table1(summary: Summary, model: string, dataset: string): string
   const rows = rowsOf(summary, model, dataset);
   const subtasks = summary.datasets.find((d) => d.id === dataset)?.subtasks ?? [];
   const perSubtask = subtasks.length > 1 ? subtasks : [];
-  const header = ['method', ...perSubtask.map(subtaskLabel), 'MAT', 'tok/s', 'Spd [95% CI]', 'Spd (Spec-Bench)', 'lossless', 'questions', 'skipped'];
+  const header = [
+    'method',
+    ...perSubtask.map(subtaskLabel),
+    'MAT',
+    'tok/s',
+    'Spd [95% CI]',
+    'Spd (Spec-Bench)',
+    'lossless',
+    'questions',
+    'skipped',
+  ];
   const body = summary.variants
     .filter((v) => rows.some((r) => r.variant === v.id))
     .map((v) => {

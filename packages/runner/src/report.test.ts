@@ -23,7 +23,20 @@ describe('reports', () => {
       'skipped',
       '',
     ]);
-    expect(lines[2].split('|').map((c) => c.trim())).toEqual(['', 'ar', '1.00', '1.00', '1.00', '100.0', '1.00×', '1.00', 'ref', '3', '1', '']);
+    expect(lines[2].split('|').map((c) => c.trim())).toEqual([
+      '',
+      'ar',
+      '1.00',
+      '1.00',
+      '1.00',
+      '100.0',
+      '1.00×',
+      '1.00',
+      'ref',
+      '3',
+      '1',
+      '',
+    ]);
     const tr = lines[3].split('|').map((c) => c.trim());
     expect(tr.slice(0, 6)).toEqual(['', 'tr[k=8]', '2.00', '4.00', '2.00', '266.7']);
     expect(tr[6]).toMatch(/^2\.52× \[\d\.\d\d, \d+\.\d\d\]$/); // geometric mean of 2, 2, 4

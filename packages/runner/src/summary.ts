@@ -1,7 +1,7 @@
 import type { BackendInfo } from '@trbench/core';
+import { type PairedSpeedup, pairedSpeedup } from './paired-speedup.ts';
 import type { RunRecord } from './records.ts';
 import type { RunManifest } from './run-dir.ts';
-import { type PairedSpeedup, pairedSpeedup } from './paired-speedup.ts';
 import { mean, pooledMat, pooledTokensPerSecond, questionTokensPerSecond, runSpeedup, sampleStd } from './spec-bench-metrics.ts';
 
 /** The row name of all subtasks together. */
@@ -161,7 +161,12 @@ function metricRow(
   }
   const steps = done.reduce((s, r) => s + r.steps, 0);
   const isAr = base.method === 'ar';
-  const paired = isAr ? null : pairedSpeedup(done, reference.filter((r) => r.status === 'done'));
+  const paired = isAr
+    ? null
+    : pairedSpeedup(
+        done,
+        reference.filter((r) => r.status === 'done'),
+      );
   return {
     ...base,
     questions: doneIds.size,
@@ -174,7 +179,13 @@ function metricRow(
     tokensPerSecondStd: finite(sampleStd(perRepeat)),
     pooledTokensPerSecond: finite(pooledTokensPerSecond(done)),
     speedup: isAr ? (done.length > 0 ? 1 : null) : (paired?.estimate ?? null),
-    speedupCi: paired && { low: paired.low, high: paired.high, questions: paired.questions, pairs: paired.pairs, interval: paired.interval },
+    speedupCi: paired && {
+      low: paired.low,
+      high: paired.high,
+      questions: paired.questions,
+      pairs: paired.pairs,
+      interval: paired.interval,
+    },
     specBenchSpeedup: isAr ? (done.length > 0 ? 1 : null) : finite(mean(speedups)),
     lossless,
     sampled: records.some((r) => r.sampling !== undefined),
