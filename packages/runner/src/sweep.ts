@@ -255,6 +255,7 @@ async function runBlock(
         newTokens: outcome.turns.reduce((s, t) => s + t.tokens.length, 0),
         steps: outcome.turns.reduce((s, t) => s + t.steps, 0),
         wallMs: outcome.turns.reduce((s, t) => s + t.timing.totalMs, 0),
+        cpuMs: outcome.turns.reduce((s, t) => s + (t.timing.cpuMs ?? 0), 0),
         lossless,
         finishedAt: new Date().toISOString(),
       };
