@@ -1,4 +1,4 @@
-import { DecodeLoop, type TargetModel, TrbenchError } from '@trbench/core';
+import { DecodeLoop, type Drafter, type TargetModel, TrbenchError } from '@trbench/core';
 import type { ModelSetup, SweepConfig } from './config/load.ts';
 import { type QuestionOutcome, runQuestion } from './conversation.ts';
 import type { Question } from './datasets/types.ts';
@@ -19,6 +19,8 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /** Called after each record is durably written (tests use it to simulate a crash). */
   afterRecord?: (record: RunRecord) => void;
+  /** Replaces a unit's drafter (benches inject a known slowdown with it to test the CI gate). */
+  wrapDrafter?: (unit: Unit, drafter: Drafter) => Drafter;
 }
 
 /** Opens a model of the sweep for the largest draft and top-k of its variants. */
@@ -165,12 +167,13 @@ async function runBlock(
     const finished = byUnit.get(unit.key) ?? [];
     if (finished.length >= block.questions.length) continue;
     const t0 = performance.now();
-    const drafter = await unit.variant.spec.create(unit.variant.params, {
+    const created = await unit.variant.spec.create(unit.variant.params, {
       vocabSize: model.info.vocabSize,
       modelSha256: block.model.resolved.sha256,
       modelName: block.model.resolved.name,
       model,
     });
+    const drafter = options.wrapDrafter ? options.wrapDrafter(unit, created) : created;
     const lane: Lane = {
       unit,
       loop: new DecodeLoop(model, drafter),
