@@ -1,5 +1,4 @@
-import type { BackendInfo } from '@trbench/core';
-import { type PairedSpeedup, pairedSpeedup } from './paired-speedup.ts';
+import { type BackendInfo, type PairedSpeedup, pairedSpeedup } from '@trbench/core';
 import type { RunRecord } from './records.ts';
 import type { RunManifest } from './run-dir.ts';
 import { mean, pooledMat, pooledTokensPerSecond, questionTokensPerSecond, runSpeedup, sampleStd } from './spec-bench-metrics.ts';

@@ -109,7 +109,14 @@ export async function runSweep(options: SweepOptions): Promise<void> {
   for (const r of log.records) if (r.method === 'ar') references.set(recordKey({ ...r, variant: '' }), r);
 
   const total = blocks.reduce((s, b) => s + b.units.length * b.questions.length, 0);
-  progress.start(total, log.records.length);
+  const remaining = new Map<string, number>();
+  for (const b of blocks) {
+    for (const u of b.units) {
+      const left = b.questions.length - (byUnit.get(u.key)?.length ?? 0);
+      remaining.set(u.variant.id, (remaining.get(u.variant.id) ?? 0) + left);
+    }
+  }
+  progress.start(total, log.records.length, remaining);
   const unfinished = (b: Block) => b.units.some((u) => (byUnit.get(u.key)?.length ?? 0) < b.questions.length);
   for (const setup of config.models) {
     const modelBlocks = blocks.filter((b) => b.model === setup && unfinished(b));
@@ -202,7 +209,7 @@ async function runBlock(
     const question: Question = dataset.questions[qi];
     const base = { model: block.model.id, dataset: dataset.id, repeat: block.repeat, questionId: question.id };
     // The row of this question: each lane answers it (or replays it), in the rotation's order.
-    const fresh = new Map<Lane, { outcome: QuestionOutcome; requestsBefore: number }>();
+    const fresh = new Map<Lane, { outcome: QuestionOutcome; requestsBefore: number; ms: number }>();
     for (const i of variantOrder(block.units.length, qi)) {
       const lane = lanes.get(block.units[i]);
       if (!lane) continue;
@@ -212,7 +219,8 @@ async function runBlock(
       const requestsBefore = lane.requests;
       const t0 = performance.now();
       const outcome = runQuestion(lane.loop, template, question, maxNew, samplingFor(qi));
-      lane.ms += performance.now() - t0;
+      const ms = performance.now() - t0;
+      lane.ms += ms;
       lane.requests += outcome.turns.length;
       if (replay) {
         if (!sameOutcome(lane.finished[pos], outcome)) {
@@ -222,12 +230,12 @@ async function runBlock(
           );
         }
       } else {
-        fresh.set(lane, { outcome, requestsBefore });
+        fresh.set(lane, { outcome, requestsBefore, ms });
       }
       await yieldToEventLoop(options.signal);
     }
     // Records of the row in config order (AR first), once AR's tokens for the question are known.
-    for (const [lane, { outcome, requestsBefore }] of [...fresh].sort((a, b) => indexOf(a[0].unit) - indexOf(b[0].unit))) {
+    for (const [lane, { outcome, requestsBefore, ms }] of [...fresh].sort((a, b) => indexOf(a[0].unit) - indexOf(b[0].unit))) {
       const { unit } = lane;
       let lossless: RunRecord['lossless'] = null;
       if (unit.variant.method !== 'ar' && !sampling) {
@@ -265,7 +273,7 @@ async function runBlock(
       log.append(record);
       lane.records.push(record);
       if (unit.variant.method === 'ar') references.set(recordKey({ ...base, variant: '' }), record);
-      progress.advance();
+      progress.advance({ variant: unit.variant.id, tokens: record.newTokens, ms });
       options.afterRecord?.(record);
     }
     await yieldToEventLoop(options.signal);
