@@ -4,7 +4,7 @@ import { repoRoot, writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import type { SweepConfig } from './config/load.ts';
 import type { Environment } from './environment.ts';
-import { planUnits } from './plan.ts';
+import { planBlocks } from './plan.ts';
 
 /** Files of a run folder. */
 export function runFiles(dir: string) {
@@ -76,14 +76,16 @@ export function manifestOf(config: SweepConfig, name: string): RunManifest {
       questions: d.questions.map((q) => q.id),
     })),
     variants: config.variants.map((v) => ({ id: v.id, method: v.method, params: v.params, datasets: v.datasets })),
-    units: planUnits(config).map((u) => ({
-      key: u.key,
-      model: u.model.id,
-      dataset: u.dataset.id,
-      repeat: u.repeat,
-      variant: u.variant.id,
-      questions: u.dataset.questions.length,
-    })),
+    units: planBlocks(config).flatMap((b) =>
+      b.units.map((u) => ({
+        key: u.key,
+        model: u.model.id,
+        dataset: u.dataset.id,
+        repeat: u.repeat,
+        variant: u.variant.id,
+        questions: b.questions.length,
+      })),
+    ),
     notes: config.notes,
     sessions: [],
   };

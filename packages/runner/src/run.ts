@@ -10,7 +10,7 @@ import { RecordLog, type RunRecord, readRecords } from './records.ts';
 import { writeReport } from './report.ts';
 import { manifestOf, readManifest, resumeMismatch, runFiles, writeManifest } from './run-dir.ts';
 import type { Summary } from './summary.ts';
-import { openSetup, runSweep } from './sweep.ts';
+import { openSetup, runSweep, type SweepOptions } from './sweep.ts';
 
 export interface RunOptions {
   /** Path of the config file. */
@@ -30,6 +30,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called after each record is written (tests simulate a crash with it). */
   afterRecord?: (record: RunRecord) => void;
+  /** Replaces a unit's drafter (benches inject a known slowdown with it). */
+  wrapDrafter?: SweepOptions['wrapDrafter'];
 }
 
 /** Default folder of run folders. */
@@ -90,6 +92,7 @@ export async function runBench(options: RunOptions): Promise<{ dir: string; summ
       progress,
       signal: options.signal,
       afterRecord: options.afterRecord,
+      wrapDrafter: options.wrapDrafter,
     });
   } catch (err) {
     const interrupted = options.signal?.aborted === true;
