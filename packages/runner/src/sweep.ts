@@ -7,6 +7,7 @@ import { openModel } from './open-model.ts';
 import { planUnits, type Unit, unitKey } from './plan.ts';
 import type { Progress } from './progress.ts';
 import { type RecordLog, type RunRecord, recordKey } from './records.ts';
+import { pairKey, type ShardRange } from './shard.ts';
 import { promptTemplate } from './templates.ts';
 
 export interface SweepOptions {
@@ -19,6 +20,13 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /** Called after each record is durably written (tests use it to simulate a crash). */
   afterRecord?: (record: RunRecord) => void;
+  /** In a shard: the question range each (model, dataset) records (`shardRanges`); absent = every question. */
+  shard?: ReadonlyMap<string, ShardRange>;
+}
+
+/** The questions [start, end) of a unit's dataset that this run records. */
+function rangeOf(unit: Unit, shard: ReadonlyMap<string, ShardRange> | undefined): ShardRange {
+  return shard?.get(pairKey(unit.model.id, unit.dataset.id)) ?? { start: 0, end: unit.dataset.questions.length };
 }
 
 /** Opens a model of the sweep for the largest draft and top-k of its variants. */
@@ -91,8 +99,9 @@ export async function runSweep(options: SweepOptions): Promise<void> {
   // Records of a unit are written in question order, so what is there must be a prefix of the plan.
   for (const unit of units) {
     const recs = byUnit.get(unit.key) ?? [];
+    const { start, end } = rangeOf(unit, options.shard);
     recs.forEach((r, i) => {
-      if (r.questionId !== unit.dataset.questions[i]?.id)
+      if (start + i >= end || r.questionId !== unit.dataset.questions[start + i]?.id)
         throw new TrbenchError(`${log.file}: records of ${unit.key} are not in the planned question order (at ${r.questionId})`);
       if (r.modelSha256 !== unit.model.resolved.sha256)
         throw new TrbenchError(
@@ -103,10 +112,11 @@ export async function runSweep(options: SweepOptions): Promise<void> {
   const references = new Map<string, RunRecord>();
   for (const r of log.records) if (r.method === 'ar') references.set(recordKey({ ...r, variant: '' }), r);
 
-  const total = units.reduce((s, u) => s + u.dataset.questions.length, 0);
+  const share = (u: Unit) => rangeOf(u, options.shard).end - rangeOf(u, options.shard).start;
+  const total = units.reduce((s, u) => s + share(u), 0);
   progress.start(total, log.records.length);
   for (const setup of config.models) {
-    const modelUnits = units.filter((u) => u.model === setup && (byUnit.get(u.key)?.length ?? 0) < u.dataset.questions.length);
+    const modelUnits = units.filter((u) => u.model === setup && (byUnit.get(u.key)?.length ?? 0) < share(u));
     if (modelUnits.length === 0) continue;
     progress.status(`opening ${setup.id}`);
     const model = await openSetup(setup);
@@ -161,16 +171,26 @@ async function runUnit(
       `resuming ${unit.model.id} ${dataset.id} ${variant.id}: replaying ${finished.length} recorded questions to rebuild the drafter state`,
     );
   }
+  // A shard records questions [start, end). A drafter that carries state across requests first replays,
+  // unrecorded, the dataset's earlier questions (those of earlier shards), as a one-machine run would have
+  // served them; one that keeps no state skips them.
+  const { start, end } = rangeOf(unit, options.shard);
+  const stateful = variant.spec.carriesState?.(variant.params) ?? true;
+  if (start > 0 && stateful) {
+    progress.line(
+      `shard: ${unit.model.id} ${dataset.id} ${variant.id}: replaying the ${start} questions before this shard's to rebuild the drafter state`,
+    );
+  }
   const unitRecords: RunRecord[] = [...finished];
-  for (let qi = 0; qi < dataset.questions.length; qi++) {
+  for (let qi = stateful ? 0 : start; qi < end; qi++) {
     const question: Question = dataset.questions[qi];
-    const replay = qi < finished.length;
+    const replay = qi < start + finished.length;
     progress.status(`${variant.id} ${dataset.id} ${replay ? 'replay ' : ''}q ${question.id} (${qi + 1}/${dataset.questions.length})`);
     const requestsBefore = requests;
     const outcome = runQuestion(loop, template, question, maxNew, samplingFor(qi));
     requests += outcome.turns.length;
     if (replay) {
-      if (!sameOutcome(finished[qi], outcome)) {
+      if (qi >= start && !sameOutcome(finished[qi - start], outcome)) {
         throw new TrbenchError(
           `cannot resume: replaying question ${question.id} of ${unit.key} gave other tokens than recorded ` +
             '(the method is not deterministic, or the code changed since the run started); start a new run',
