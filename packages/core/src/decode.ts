@@ -39,8 +39,10 @@ export interface GenerationResult {
     prefillMs: number;
     draftMs: number;
     forwardMs: number;
+    /** The verifier: matching the draft against the predictions (greedy) or the sampling rule. */
+    verifyMs: number;
     updateMs: number;
-    /** Verification, KV pruning and bookkeeping. */
+    /** KV pruning (commit) and the loop's bookkeeping. */
     otherMs: number;
     /** Wall time of the whole request: prefill and every step. */
     totalMs: number;
@@ -141,6 +143,7 @@ export class DecodeLoop {
       model.evaluate(draft, predictions);
       const tEvaluated = performance.now();
       verifier.verify(draft, predictions, model, acceptance);
+      const tVerified = performance.now();
       model.commit(acceptance.path, acceptance.length);
 
       // Commit accepted drafts (path[1..]) then the bonus token, stopping exactly at the limits.
@@ -164,16 +167,17 @@ export class DecodeLoop {
       log.draftNodes[s] = draft.count;
       log.draftMs[s] = tDrafted - tStep;
       log.forwardMs[s] = tEvaluated - tDrafted;
+      log.verifyMs[s] = tVerified - tEvaluated;
       if (finished) {
         log.updateMs[s] = 0;
-        log.otherMs[s] = performance.now() - tEvaluated;
+        log.otherMs[s] = performance.now() - tVerified;
         break;
       }
       const tBeforeUpdate = performance.now();
       drafter.observe(draft, predictions, acceptance, history);
       const tUpdated = performance.now();
       log.updateMs[s] = tUpdated - tBeforeUpdate;
-      log.otherMs[s] = tBeforeUpdate - tEvaluated;
+      log.otherMs[s] = tBeforeUpdate - tVerified;
       root = acceptance.bonusToken;
     }
     drafter.endRequest(history);
@@ -192,6 +196,7 @@ export class DecodeLoop {
         prefillMs: tPrefill - t0,
         draftMs: sum(log.draftMs.subarray(0, steps)),
         forwardMs: sum(log.forwardMs.subarray(0, steps)),
+        verifyMs: sum(log.verifyMs.subarray(0, steps)),
         updateMs: sum(log.updateMs.subarray(0, steps)),
         otherMs: sum(log.otherMs.subarray(0, steps)),
         totalMs: tEnd - t0,

@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { TrbenchError } from '@trbench/core';
-import { OVERALL, type Summary } from './summary.ts';
+import { OVERALL, SUMMARY_SCHEMA, type Summary } from './summary.ts';
 import { markdownTable } from './table.ts';
+
+/** Version of baseline files; 2: `speedup` is the paired estimate (summary schema 2). */
+export const BASELINE_SCHEMA = 'trbench-baseline/2';
 
 /** The committed reference a CI run is compared with: the deterministic and timing metrics per row. */
 export interface Baseline {
-  schema: 'trbench-baseline/1';
+  schema: typeof BASELINE_SCHEMA;
   createdAt: string;
   source: { name: string; configHash: string; gitCommit: string | null; cpu: string | null };
   rows: {
@@ -15,6 +18,7 @@ export interface Baseline {
     subtask: string;
     questions: number;
     mat: number | null;
+    /** Paired speedup estimate over AR (the row's `speedup`). */
     speedup: number | null;
   }[];
 }
@@ -22,11 +26,14 @@ export interface Baseline {
 export interface Tolerances {
   /** Largest allowed relative drop of MAT (deterministic: only code changes move it). */
   mat: number;
-  /** Largest allowed relative drop of the overall speedup (timing noise). */
+  /**
+   * Relative drop of the overall speedup that fails the check when the whole 95 % interval of the current
+   * speedup lies below baseline × (1 − speedup): a drop the measurement cannot explain as noise.
+   */
   speedup: number;
 }
 
-export const DEFAULT_TOLERANCES: Tolerances = { mat: 0.01, speedup: 0.25 };
+export const DEFAULT_TOLERANCES: Tolerances = { mat: 0.01, speedup: 0.1 };
 
 export interface CheckLine {
   ok: boolean;
@@ -44,7 +51,7 @@ export interface CheckLine {
 /** The baseline a summary would be if accepted as the new reference (`trbench check --update`). */
 export function baselineOf(summary: Summary): Baseline {
   return {
-    schema: 'trbench-baseline/1',
+    schema: BASELINE_SCHEMA,
     createdAt: new Date().toISOString(),
     source: {
       name: summary.name,
@@ -74,25 +81,33 @@ function readJson(file: string, what: string): unknown {
 }
 
 export function readSummary(file: string): Summary {
-  const s = readJson(file, 'summary') as Summary;
-  if (s?.schema !== 'trbench-summary/1') throw new TrbenchError(`${file}: not a trbench summary (expected "schema": "trbench-summary/1")`);
-  return s;
+  const s = readJson(file, 'summary') as { schema?: unknown };
+  if (s?.schema === 'trbench-summary/1')
+    throw new TrbenchError(
+      `${file}: written by an older trbench (trbench-summary/1, no speedup intervals); re-render it with \`trbench report <run folder>\``,
+    );
+  if (s?.schema !== SUMMARY_SCHEMA) throw new TrbenchError(`${file}: not a trbench summary (expected "schema": "${SUMMARY_SCHEMA}")`);
+  return s as Summary;
 }
 
 export function readBaseline(file: string): Baseline {
-  const b = readJson(file, 'baseline') as Baseline;
-  if (b?.schema !== 'trbench-baseline/1')
-    throw new TrbenchError(`${file}: not a trbench baseline (expected "schema": "trbench-baseline/1")`);
-  return b;
+  const b = readJson(file, 'baseline') as { schema?: unknown };
+  if (b?.schema === 'trbench-baseline/1')
+    throw new TrbenchError(
+      `${file}: an older baseline (trbench-baseline/1, Spec-Bench speedups); regenerate it from a current run with \`trbench check --summary <summary.json> --baseline ${file} --update\``,
+    );
+  if (b?.schema !== BASELINE_SCHEMA) throw new TrbenchError(`${file}: not a trbench baseline (expected "schema": "${BASELINE_SCHEMA}")`);
+  return b as Baseline;
 }
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
-const num = (x: number | null, d: number) => (x === null ? '–' : x.toFixed(d));
+const num = (x: number | null | undefined, d: number) => (x === null || x === undefined ? '–' : x.toFixed(d));
 
 /**
  * Compares a run's summary with the baseline. Regressions: any lossless failure; a row of the baseline
- * missing or with fewer finished questions; MAT lower by more than `tolerances.mat` on any row; overall
- * speedup lower by more than `tolerances.speedup` (subtask speedups on a few questions are too noisy).
+ * missing or with fewer finished questions; MAT lower by more than `tolerances.mat` on any row (MAT is
+ * deterministic); an overall speedup whose whole 95 % interval lies below baseline × (1 − tolerances.speedup)
+ * (the point estimate when no interval could be computed). Subtask speedups on a few questions are not gated.
  */
 export function checkSummary(
   summary: Summary,
@@ -170,15 +185,18 @@ export function checkSummary(
       });
     }
     if (b.subtask === OVERALL && b.speedup !== null && r.method !== 'ar') {
-      const change = r.speedup === null ? Number.NEGATIVE_INFINITY : r.speedup / b.speedup - 1;
+      const floor = b.speedup * (1 - tolerances.speedup);
+      // The best speedup the measurement allows: the interval's upper end.
+      const best = r.speedupCi?.high ?? r.speedup;
+      const ci = r.speedupCi?.low != null && r.speedupCi.high != null ? ` [${num(r.speedupCi.low, 3)}, ${num(r.speedupCi.high, 3)}]` : '';
       lines.push({
-        ok: change >= -tolerances.speedup,
+        ok: best !== null && best >= floor,
         ...key,
         metric: 'speedup',
         baseline: num(b.speedup, 3),
-        current: num(r.speedup, 3),
-        change: r.speedup === null ? 'missing' : pct(change),
-        allowed: `>= -${(100 * tolerances.speedup).toFixed(0)}%`,
+        current: `${num(r.speedup, 3)}${ci}`,
+        change: r.speedup === null ? 'missing' : pct(r.speedup / b.speedup - 1),
+        allowed: `interval reaches ${num(floor, 3)} (-${(100 * tolerances.speedup).toFixed(0)}%)`,
       });
     }
   }

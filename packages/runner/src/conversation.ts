@@ -12,8 +12,11 @@ export interface TurnOutcome {
   acceptHist: number[];
   /** Mean draft size (nodes, root included) per step. */
   meanDraftNodes: number;
-  /** Prefill and every step; tokenization, detokenization and template building are outside it. */
-  timing: GenerationResult['timing'];
+  /**
+   * Prefill and every step; tokenization, detokenization and template building are outside it.
+   * `verifyMs` is absent from records made before the loop timed the verifier apart from the rest.
+   */
+  timing: Omit<GenerationResult['timing'], 'verifyMs'> & { verifyMs?: number };
   /** Spec-Bench's re-count: tokens of the post-processed answer re-tokenized without BOS (for comparison only). */
   recount: number;
 }

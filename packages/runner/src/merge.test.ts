@@ -224,6 +224,7 @@ describe('sharded sweep + trbench merge (stories260K)', () => {
     expect(count(here.summary) + count(there.summary)).toBe(reference.records.length);
     const tr = there.summary?.rows.find((r) => r.method === 'tr' && r.subtask === 'overall' && r.questions > 0);
     expect(tr?.speedup).toBeGreaterThan(0);
+    expect(tr?.specBenchSpeedup).toBeGreaterThan(0);
     expect(merged.summary.notes.join('\n')).toMatch(/2 kinds of hardware .*hardware\/[0-9a-f]{16}\/report\.md/);
   });
 });

@@ -52,16 +52,28 @@ function shardName(m: RunManifest): string {
   return m.shard ? `shard ${m.shard.index}/${m.shard.count}` : 'whole plan';
 }
 
-/** Every record the plan of `m` asks for, keyed by `recordKey`, with its (model, dataset, question) and plan position. */
+/**
+ * Every record the plan of `m` asks for, keyed by `recordKey`, with its (model, dataset, question) and its
+ * position in the order a one-machine run writes them: block (model × dataset × repeat), then question,
+ * then variant in config order.
+ */
 export function plannedRecords(m: RunManifest): Map<string, { pair: string; questionId: string; order: number }> {
+  const blocks = new Map<string, RunManifest['units']>();
+  for (const u of m.units) {
+    const key = JSON.stringify([u.model, u.dataset, u.repeat]);
+    blocks.set(key, [...(blocks.get(key) ?? []), u]);
+  }
   const planned = new Map<string, { pair: string; questionId: string; order: number }>();
   let order = 0;
-  for (const u of m.units) {
-    const d = m.datasets.find((x) => x.id === u.dataset);
-    if (!d) throw new TrbenchError(`run.json of ${m.name}: unit ${u.key} names dataset ${u.dataset}, which it does not list`);
+  for (const units of blocks.values()) {
+    const { model, dataset, repeat } = units[0];
+    const d = m.datasets.find((x) => x.id === dataset);
+    if (!d) throw new TrbenchError(`run.json of ${m.name}: unit ${units[0].key} names dataset ${dataset}, which it does not list`);
     for (const questionId of d.questions) {
-      const key = recordKey({ model: u.model, dataset: u.dataset, repeat: u.repeat, variant: u.variant, questionId });
-      planned.set(key, { pair: `${u.model}/${u.dataset}`, questionId, order: order++ });
+      for (const u of units) {
+        const key = recordKey({ model, dataset, repeat, variant: u.variant, questionId });
+        planned.set(key, { pair: `${model}/${dataset}`, questionId, order: order++ });
+      }
     }
   }
   return planned;

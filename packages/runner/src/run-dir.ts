@@ -5,7 +5,7 @@ import { TrbenchError } from '@trbench/core';
 import type { SweepConfig } from './config/load.ts';
 import type { Environment } from './environment.ts';
 import type { Hardware } from './hardware.ts';
-import { planUnits } from './plan.ts';
+import { planBlocks } from './plan.ts';
 import { pairKey, SHARD_RULE, type ShardSpec, shardRanges } from './shard.ts';
 
 /** Files of a run folder. */
@@ -63,10 +63,6 @@ export function manifestOf(config: SweepConfig, name: string, shard?: ShardSpec)
         shard.count,
       )
     : null;
-  const share = (model: string, dataset: string, all: number) => {
-    const r = ranges?.get(pairKey(model, dataset));
-    return r ? r.end - r.start : all;
-  };
   return {
     schema: 'trbench-run/1',
     name,
@@ -94,14 +90,16 @@ export function manifestOf(config: SweepConfig, name: string, shard?: ShardSpec)
       questions: d.questions.map((q) => q.id),
     })),
     variants: config.variants.map((v) => ({ id: v.id, method: v.method, params: v.params, datasets: v.datasets })),
-    units: planUnits(config).map((u) => ({
-      key: u.key,
-      model: u.model.id,
-      dataset: u.dataset.id,
-      repeat: u.repeat,
-      variant: u.variant.id,
-      questions: share(u.model.id, u.dataset.id, u.dataset.questions.length),
-    })),
+    units: planBlocks(config, ranges ?? undefined).flatMap((b) =>
+      b.units.map((u) => ({
+        key: u.key,
+        model: u.model.id,
+        dataset: u.dataset.id,
+        repeat: u.repeat,
+        variant: u.variant.id,
+        questions: b.questions.length,
+      })),
+    ),
     notes: config.notes,
     sessions: [],
     ...(shard && ranges

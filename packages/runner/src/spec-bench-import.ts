@@ -7,7 +7,8 @@ import type { TurnOutcome } from './conversation.ts';
 import { SPEC_BENCH_SUBTASKS, specBenchSubtask } from './datasets/spec-bench.ts';
 import type { Environment } from './environment.ts';
 import { type Hardware, hardwareOf } from './hardware.ts';
-import type { RunRecord } from './records.ts';
+import { plannedRecords } from './merge.ts';
+import { type RunRecord, recordKey } from './records.ts';
 import { writeReport } from './report.ts';
 import { type RunManifest, runFiles, writeManifest } from './run-dir.ts';
 import { type AnswerLine, type AnswerProvenance, answerLine } from './spec-bench-answers.ts';
@@ -343,9 +344,9 @@ export function importSpecBench(options: ImportOptions): { dir: string; summary:
     })),
     origin: { kind: 'import', format: 'spec-bench', from, at: new Date().toISOString() },
   };
-  const order = new Map(manifest.units.map((u, i) => [u.key, i]));
-  const unitOf = (r: RunRecord) => order.get(JSON.stringify([r.model, r.dataset, r.repeat, r.variant]))!;
-  records.sort((a, b) => unitOf(a) - unitOf(b) || a.index - b.index);
+  // The order a one-machine run writes records in (`plannedRecords`).
+  const order = plannedRecords(manifest);
+  records.sort((a, b) => order.get(recordKey(a))!.order - order.get(recordKey(b))!.order);
   mkdirSync(out, { recursive: true });
   writeFileAtomic(files.records, records.map(({ texts: _texts, ...r }) => `${JSON.stringify(r)}\n`).join(''));
   writeManifest(out, manifest);

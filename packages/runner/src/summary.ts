@@ -1,4 +1,5 @@
 import type { BackendInfo } from '@trbench/core';
+import { type PairedSpeedup, pairedSpeedup } from './paired-speedup.ts';
 import type { RunRecord } from './records.ts';
 import type { RunManifest } from './run-dir.ts';
 import { mean, pooledMat, pooledTokensPerSecond, questionTokensPerSecond, runSpeedup, sampleStd } from './spec-bench-metrics.ts';
@@ -30,8 +31,18 @@ export interface MetricRow {
   tokensPerSecondStd: number | null;
   /** Σ tokens / Σ seconds. */
   pooledTokensPerSecond: number | null;
-  /** Macro tok/s ÷ AR's macro tok/s over the questions both finished, mean over repeats; AR = 1. */
+  /**
+   * Speedup over AR from paired measurements: geometric mean over questions of (tok/s ÷ AR's tok/s on the
+   * same question and repeat); AR = 1. See `paired-speedup.ts`.
+   */
   speedup: number | null;
+  /** Its 95 % confidence interval and what it rests on; null for AR and when nothing was paired. */
+  speedupCi: Omit<PairedSpeedup, 'estimate'> | null;
+  /**
+   * Spec-Bench's point estimate: macro tok/s ÷ AR's macro tok/s over the questions both finished, mean
+   * over repeats; AR = 1. Kept for comparison with published numbers.
+   */
+  specBenchSpeedup: number | null;
   /** Sampled runs (temperature > 0): no token-identity check applies. */
   sampled: boolean;
   /** Token-id identity with AR per question run; null for AR. */
@@ -42,15 +53,32 @@ export interface MetricRow {
   } | null;
   /** Steps per accepted length (index = tokens committed in a step). */
   acceptHistogram: number[];
-  /** Milliseconds summed over finished runs. */
-  time: { prefillMs: number; draftMs: number; forwardMs: number; updateMs: number; otherMs: number; totalMs: number };
+  /**
+   * Milliseconds summed over finished runs. `verifyMs` is 0 for records made before the loop timed the
+   * verifier separately (their verification is in `otherMs`).
+   */
+  time: TimeSplit;
   meanDraftNodes: number | null;
   /** Σ of Spec-Bench's text re-count of tokens (comparison with the leaderboard only). */
   specBenchRecount: number;
 }
 
+/** Where a method's decoding time goes (ms): prefill, then per step draft, forward, verify, update, rest. */
+export interface TimeSplit {
+  prefillMs: number;
+  draftMs: number;
+  forwardMs: number;
+  verifyMs: number;
+  updateMs: number;
+  otherMs: number;
+  totalMs: number;
+}
+
+/** Version of summary.json; 2: `speedup` is the paired estimate with `speedupCi`, Spec-Bench's is `specBenchSpeedup`. */
+export const SUMMARY_SCHEMA = 'trbench-summary/2';
+
 export interface Summary {
-  schema: 'trbench-summary/1';
+  schema: typeof SUMMARY_SCHEMA;
   name: string;
   /** Every planned record is present. */
   complete: boolean;
@@ -119,18 +147,26 @@ function metricRow(
     };
   }
   const hist: number[] = [];
-  const time = { prefillMs: 0, draftMs: 0, forwardMs: 0, updateMs: 0, otherMs: 0, totalMs: 0 };
+  const time: TimeSplit = { prefillMs: 0, draftMs: 0, forwardMs: 0, verifyMs: 0, updateMs: 0, otherMs: 0, totalMs: 0 };
   let nodeSteps = 0;
   let recount = 0;
   for (const r of done) {
     for (const t of r.turns) {
       addHistogram(hist, t.acceptHist);
-      for (const k of Object.keys(time) as (keyof typeof time)[]) time[k] += t.timing[k];
+      const timing: Partial<TimeSplit> = t.timing; // verifyMs: absent in older records
+      for (const k of Object.keys(time) as (keyof TimeSplit)[]) time[k] += timing[k] ?? 0;
       nodeSteps += t.meanDraftNodes * t.steps;
       recount += t.recount;
     }
   }
   const steps = done.reduce((s, r) => s + r.steps, 0);
+  const isAr = base.method === 'ar';
+  const paired = isAr
+    ? null
+    : pairedSpeedup(
+        done,
+        reference.filter((r) => r.status === 'done'),
+      );
   return {
     ...base,
     questions: doneIds.size,
@@ -142,7 +178,15 @@ function metricRow(
     tokensPerSecond: finite(mean(perRepeat)),
     tokensPerSecondStd: finite(sampleStd(perRepeat)),
     pooledTokensPerSecond: finite(pooledTokensPerSecond(done)),
-    speedup: base.method === 'ar' ? (done.length > 0 ? 1 : null) : finite(mean(speedups)),
+    speedup: isAr ? (done.length > 0 ? 1 : null) : (paired?.estimate ?? null),
+    speedupCi: paired && {
+      low: paired.low,
+      high: paired.high,
+      questions: paired.questions,
+      pairs: paired.pairs,
+      interval: paired.interval,
+    },
+    specBenchSpeedup: isAr ? (done.length > 0 ? 1 : null) : finite(mean(speedups)),
     lossless,
     sampled: records.some((r) => r.sampling !== undefined),
     acceptHistogram: hist,
@@ -183,7 +227,7 @@ export function summarize(manifest: RunManifest, records: readonly RunRecord[]):
   }
   const expectedRecords = manifest.units.reduce((s, u) => s + u.questions, 0);
   return {
-    schema: 'trbench-summary/1',
+    schema: SUMMARY_SCHEMA,
     name: manifest.name,
     complete: records.length === expectedRecords,
     records: records.length,

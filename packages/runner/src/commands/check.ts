@@ -16,12 +16,18 @@ function fraction(flag: string, raw: string | undefined, fallback: number): numb
 export function registerCheckCommand(program: Command): void {
   program
     .command('check')
-    .description('compare a run summary with a baseline; exit 1 on a lossless failure, MAT drop > 1 % or speedup drop > 25 %')
+    .description(
+      'compare a run summary with a baseline; exit 1 on a lossless failure, a MAT drop > 1 %, or a speedup whose 95 % interval lies wholly below baseline − 10 %',
+    )
     .requiredOption('--summary <file>', 'summary.json of the run to check')
     .option('--baseline <file>', 'baseline to compare with', 'results/baselines/ci.json')
     .option('--update', 'write the summary as the new baseline instead of checking (on purpose only)')
     .option('--mat-tolerance <fraction>', 'largest allowed relative MAT drop', String(DEFAULT_TOLERANCES.mat))
-    .option('--speedup-tolerance <fraction>', 'largest allowed relative overall speedup drop', String(DEFAULT_TOLERANCES.speedup))
+    .option(
+      '--speedup-tolerance <fraction>',
+      'fail when the whole 95 % interval of an overall speedup lies below baseline × (1 − fraction)',
+      String(DEFAULT_TOLERANCES.speedup),
+    )
     .option('--all', 'print every check, not only the regressions')
     .action(
       (opts: { summary: string; baseline: string; update?: boolean; matTolerance?: string; speedupTolerance?: string; all?: boolean }) =>
