@@ -7,6 +7,7 @@ export { TrbenchError } from './errors.ts';
 export { TokenHistory } from './history.ts';
 export { acceptHistogram, meanAcceptedTokens, StepLog, sum } from './metrics.ts';
 export { type BackendInfo, checkTargetModelOptions, type ModelInfo, type TargetModel, type TargetModelOptions } from './model.ts';
+export { type PairedSpeedup, pairedSpeedup, studentTCdf, studentTQuantile, type Timed } from './paired-speedup.ts';
 export { Predictions, rankLogitsRow } from './predictions.ts';
 export { GREEDY, ProcessedDistribution, Rng, type SamplingOptions, validateSampling } from './sampling.ts';
 export { GreedyVerifier, SpeculativeSamplingVerifier, type Verifier } from './verifier.ts';

@@ -52,6 +52,22 @@ describe('checkSummary', () => {
     expect(failed(checkSummary(s, baseline))).toEqual(['tr[k=8]/overall/speedup']);
   });
 
+  it('gates the CPU-time speedup with --speedup-metric cpu', () => {
+    const s = current();
+    const row = s.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
+    row.speedup = 1.0;
+    row.speedupCi = { low: 0.6, high: 1.4, questions: 8, pairs: 24, interval: 'repeats' };
+    row.cpuSpeedup = 1.0;
+    row.cpuSpeedupCi = { low: 0.98, high: 1.02, questions: 8, pairs: 24, interval: 'repeats' };
+    const baseline = baselineOf(s);
+    baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!.cpuSpeedup = 1.2;
+    baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!.speedup = 1.2;
+    expect(failed(checkSummary(s, baseline))).toEqual([]); // the wall-time interval is wide
+    expect(failed(checkSummary(s, baseline, undefined, 'cpu'))).toEqual(['tr[k=8]/overall/speedup (CPU time)']);
+    delete baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!.cpuSpeedup;
+    expect(checkSummary(s, baseline, undefined, 'cpu').notes).toEqual([expect.stringMatching(/baseline has no CPU-time speedup/)]);
+  });
+
   it('refuses summaries and baselines of the older format with what to do', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'trbench-check-'));
     const old = path.join(dir, 'old.json');

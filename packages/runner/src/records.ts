@@ -37,6 +37,8 @@ export interface RunRecord {
   newTokens: number;
   steps: number;
   wallMs: number;
+  /** Process CPU time (user + system) over the turns' decoding; absent from records made before it was measured. */
+  cpuMs?: number;
   /** Versus the AR record of the same question: null for AR itself (it is the reference). */
   lossless: null | { identical: true } | ({ identical: false } & Divergence);
   finishedAt: string;

@@ -89,6 +89,7 @@ function detailsTable(summary: Summary, model: string, dataset: string): string 
     'tok/s Σ/Σ',
     'speedup [95% CI]',
     'Spec-Bench speedup',
+    'CPU-time speedup [95% CI]',
     'nodes/step',
     'lossless',
   ];
@@ -104,6 +105,7 @@ function detailsTable(summary: Summary, model: string, dataset: string): string 
     fixed(r.pooledTokensPerSecond, 1),
     speedupCell(r, 3),
     fixed(r.specBenchSpeedup, 3),
+    r.method === 'ar' ? '' : speedupCell({ speedup: r.cpuSpeedup, speedupCi: r.cpuSpeedupCi }, 3),
     fixed(r.meanDraftNodes, 1),
     losslessCell(r),
   ]);
@@ -218,6 +220,7 @@ export function renderReportMarkdown(summary: Summary, chartFiles: readonly stri
     '## How to read this',
     '',
     '- **Spd [95% CI]** and the subtask columns are paired speedups: per question and repeat, tok/s of the method ÷ tok/s of plain decoding (AR) on the same question, measured back to back (the methods run question by question in a rotating order, so drift of the machine hits them alike); the speedup is the geometric mean over questions. Its 95 % interval is a t-interval on the mean log ratio for this set of questions: from the spread over repeats of each question when the run has repeats, else from the spread over questions (wider).',
+    "- **CPU-time speedup** (per subtask) is the same paired speedup on the process's CPU time instead of wall time: it leaves out the waiting for a core on a shared machine (the CI gate can use it); for a single-threaded backend on an idle machine both agree.",
     "- **Spd (Spec-Bench)** is Spec-Bench's point estimate, for comparison with published numbers: mean tok/s of the method over questions ÷ that of AR (questions both finished), averaged over repeats. It has no interval.",
     '- **Where the time goes**: per step, draft = the drafter proposing, forward = the model, verify = matching the draft, update = the drafter learning from the step, rest = KV pruning and bookkeeping; "outside forward" is the share of the step the harness and drafter take. Runs recorded before the verifier was timed apart count it in rest.',
     '- **tok/s** is Spec-Bench\'s: per question Σ new tokens / Σ wall time over its turns (prefill included, tokenization excluded), then the mean over questions. "tok/s Σ/Σ" is all tokens / all time.',

@@ -13,7 +13,7 @@ import { writeReport } from './report.ts';
 import { manifestOf, readManifest, resumeMismatch, runFiles, writeManifest } from './run-dir.ts';
 import { pairKey, type ShardSpec, shardRunName } from './shard.ts';
 import type { Summary } from './summary.ts';
-import { openSetup, runSweep } from './sweep.ts';
+import { openSetup, runSweep, type SweepOptions } from './sweep.ts';
 
 export interface RunOptions {
   /** Path of the config file. */
@@ -35,6 +35,8 @@ export interface RunOptions {
   afterRecord?: (record: RunRecord) => void;
   /** Run only this shard of the plan (`parseShard`); the default name gets a `.shard-I-of-N` suffix. */
   shard?: ShardSpec;
+  /** Replaces a unit's drafter (benches inject a known slowdown with it). */
+  wrapDrafter?: SweepOptions['wrapDrafter'];
 }
 
 /** Default folder of run folders. */
@@ -102,6 +104,7 @@ export async function runBench(options: RunOptions): Promise<{ dir: string; summ
       signal: options.signal,
       afterRecord: options.afterRecord,
       shard: now.shard && new Map(now.shard.ranges.map((r) => [pairKey(r.model, r.dataset), { start: r.start, end: r.end }])),
+      wrapDrafter: options.wrapDrafter,
     });
   } catch (err) {
     const interrupted = options.signal?.aborted === true;

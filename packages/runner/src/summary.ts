@@ -1,5 +1,4 @@
-import type { BackendInfo } from '@trbench/core';
-import { type PairedSpeedup, pairedSpeedup } from './paired-speedup.ts';
+import { type BackendInfo, type PairedSpeedup, pairedSpeedup } from '@trbench/core';
 import type { RunRecord } from './records.ts';
 import type { RunManifest } from './run-dir.ts';
 import { mean, pooledMat, pooledTokensPerSecond, questionTokensPerSecond, runSpeedup, sampleStd } from './spec-bench-metrics.ts';
@@ -43,6 +42,13 @@ export interface MetricRow {
    * over repeats; AR = 1. Kept for comparison with published numbers.
    */
   specBenchSpeedup: number | null;
+  /**
+   * The paired speedup on CPU time instead of wall time (process CPU time per token, AR's ÷ the method's),
+   * with its interval: insensitive to waiting for a core on a shared machine, the same as the wall-clock
+   * speedup for a single-threaded backend on an idle one. Null for AR and for records without CPU time.
+   */
+  cpuSpeedup: number | null;
+  cpuSpeedupCi: Omit<PairedSpeedup, 'estimate'> | null;
   /** Sampled runs (temperature > 0): no token-identity check applies. */
   sampled: boolean;
   /** Token-id identity with AR per question run; null for AR. */
@@ -111,6 +117,10 @@ function addHistogram(into: number[], h: readonly number[]): void {
   }
 }
 
+function intervalOf(p: PairedSpeedup | null): Omit<PairedSpeedup, 'estimate'> | null {
+  return p && { low: p.low, high: p.high, questions: p.questions, pairs: p.pairs, interval: p.interval };
+}
+
 function byQuestion(records: readonly RunRecord[]): Map<string, RunRecord> {
   return new Map(records.map((r) => [r.questionId, r]));
 }
@@ -161,12 +171,10 @@ function metricRow(
   }
   const steps = done.reduce((s, r) => s + r.steps, 0);
   const isAr = base.method === 'ar';
-  const paired = isAr
-    ? null
-    : pairedSpeedup(
-        done,
-        reference.filter((r) => r.status === 'done'),
-      );
+  const refDone = reference.filter((r) => r.status === 'done');
+  const paired = isAr ? null : pairedSpeedup(done, refDone);
+  const onCpu = (list: readonly RunRecord[]) => list.map((r) => ({ ...r, wallMs: r.cpuMs ?? Number.NaN }));
+  const cpu = isAr || done.some((r) => r.cpuMs === undefined) ? null : pairedSpeedup(onCpu(done), onCpu(refDone));
   return {
     ...base,
     questions: doneIds.size,
@@ -179,14 +187,10 @@ function metricRow(
     tokensPerSecondStd: finite(sampleStd(perRepeat)),
     pooledTokensPerSecond: finite(pooledTokensPerSecond(done)),
     speedup: isAr ? (done.length > 0 ? 1 : null) : (paired?.estimate ?? null),
-    speedupCi: paired && {
-      low: paired.low,
-      high: paired.high,
-      questions: paired.questions,
-      pairs: paired.pairs,
-      interval: paired.interval,
-    },
+    speedupCi: intervalOf(paired),
     specBenchSpeedup: isAr ? (done.length > 0 ? 1 : null) : finite(mean(speedups)),
+    cpuSpeedup: cpu?.estimate ?? null,
+    cpuSpeedupCi: intervalOf(cpu),
     lossless,
     sampled: records.some((r) => r.sampling !== undefined),
     acceptHistogram: hist,

@@ -1,4 +1,4 @@
-import { DecodeLoop, type TargetModel, TrbenchError } from '@trbench/core';
+import { DecodeLoop, type Drafter, type TargetModel, TrbenchError } from '@trbench/core';
 import type { ModelSetup, SweepConfig } from './config/load.ts';
 import { type QuestionOutcome, runQuestion } from './conversation.ts';
 import type { Question } from './datasets/types.ts';
@@ -22,6 +22,8 @@ export interface SweepOptions {
   afterRecord?: (record: RunRecord) => void;
   /** In a shard: the question range each (model, dataset) records (`shardRanges`); absent = every question. */
   shard?: ReadonlyMap<string, ShardRange>;
+  /** Replaces a unit's drafter (benches inject a known slowdown with it to test the CI gate). */
+  wrapDrafter?: (unit: Unit, drafter: Drafter) => Drafter;
 }
 
 /** Opens a model of the sweep for the largest draft and top-k of its variants. */
@@ -110,7 +112,14 @@ export async function runSweep(options: SweepOptions): Promise<void> {
   for (const r of log.records) if (r.method === 'ar') references.set(recordKey({ ...r, variant: '' }), r);
 
   const total = blocks.reduce((s, b) => s + b.units.length * b.questions.length, 0);
-  progress.start(total, log.records.length);
+  const remaining = new Map<string, number>();
+  for (const b of blocks) {
+    for (const u of b.units) {
+      const left = b.questions.length - (byUnit.get(u.key)?.length ?? 0);
+      remaining.set(u.variant.id, (remaining.get(u.variant.id) ?? 0) + left);
+    }
+  }
+  progress.start(total, log.records.length, remaining);
   const unfinished = (b: Block) => b.units.some((u) => (byUnit.get(u.key)?.length ?? 0) < b.questions.length);
   for (const setup of config.models) {
     const modelBlocks = blocks.filter((b) => b.model === setup && unfinished(b));
@@ -168,12 +177,13 @@ async function runBlock(
     const finished = byUnit.get(unit.key) ?? [];
     if (finished.length >= block.questions.length) continue;
     const t0 = performance.now();
-    const drafter = await unit.variant.spec.create(unit.variant.params, {
+    const created = await unit.variant.spec.create(unit.variant.params, {
       vocabSize: model.info.vocabSize,
       modelSha256: block.model.resolved.sha256,
       modelName: block.model.resolved.name,
       model,
     });
+    const drafter = options.wrapDrafter ? options.wrapDrafter(unit, created) : created;
     const lane: Lane = {
       unit,
       loop: new DecodeLoop(model, drafter),
@@ -216,7 +226,7 @@ async function runBlock(
     const question: Question = dataset.questions[qi];
     const base = { model: block.model.id, dataset: dataset.id, repeat: block.repeat, questionId: question.id };
     // The row of this question: each lane answers it (or replays it), in the rotation's order.
-    const fresh = new Map<Lane, { outcome: QuestionOutcome; requestsBefore: number }>();
+    const fresh = new Map<Lane, { outcome: QuestionOutcome; requestsBefore: number; ms: number }>();
     for (const i of variantOrder(block.units.length, qi)) {
       const lane = lanes.get(block.units[i]);
       if (!lane) continue;
@@ -226,7 +236,8 @@ async function runBlock(
       const requestsBefore = lane.requests;
       const t0 = performance.now();
       const outcome = runQuestion(lane.loop, template, question, maxNew, samplingFor(qi));
-      lane.ms += performance.now() - t0;
+      const ms = performance.now() - t0;
+      lane.ms += ms;
       lane.requests += outcome.turns.length;
       if (replay) {
         if (!sameOutcome(lane.finished[pos], outcome)) {
@@ -236,12 +247,12 @@ async function runBlock(
           );
         }
       } else {
-        fresh.set(lane, { outcome, requestsBefore });
+        fresh.set(lane, { outcome, requestsBefore, ms });
       }
       await yieldToEventLoop(options.signal);
     }
     // Records of the row in config order (AR first), once AR's tokens for the question are known.
-    for (const [lane, { outcome, requestsBefore }] of [...fresh].sort((a, b) => indexOf(a[0].unit) - indexOf(b[0].unit))) {
+    for (const [lane, { outcome, requestsBefore, ms }] of [...fresh].sort((a, b) => indexOf(a[0].unit) - indexOf(b[0].unit))) {
       const { unit } = lane;
       let lossless: RunRecord['lossless'] = null;
       if (unit.variant.method !== 'ar' && !sampling) {
@@ -272,13 +283,14 @@ async function runBlock(
         newTokens: outcome.turns.reduce((s, t) => s + t.tokens.length, 0),
         steps: outcome.turns.reduce((s, t) => s + t.steps, 0),
         wallMs: outcome.turns.reduce((s, t) => s + t.timing.totalMs, 0),
+        cpuMs: outcome.turns.reduce((s, t) => s + (t.timing.cpuMs ?? 0), 0),
         lossless,
         finishedAt: new Date().toISOString(),
       };
       log.append(record);
       lane.records.push(record);
       if (unit.variant.method === 'ar') references.set(recordKey({ ...base, variant: '' }), record);
-      progress.advance();
+      progress.advance({ variant: unit.variant.id, tokens: record.newTokens, ms });
       options.afterRecord?.(record);
     }
     await yieldToEventLoop(options.signal);

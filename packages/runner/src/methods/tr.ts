@@ -1,4 +1,5 @@
-import { ensureTunedTemplate, parseTemplate, TokenRecyclingDrafter, TreeTemplate } from '@trbench/token-recycling';
+import { AutoregressiveDrafter } from '@trbench/core';
+import { describeTuned, ensureTunedTemplate, parseTemplate, TokenRecyclingDrafter, TreeTemplate } from '@trbench/token-recycling';
 import { z } from 'zod';
 import { registerMethod } from './registry.ts';
 
@@ -48,11 +49,16 @@ registerMethod({
   create: (p, ctx) => {
     let template: TreeTemplate;
     if (p.template === 'auto') {
+      const say = (line: string) => process.stderr.write(`[tune] ${line}\n`);
       const tuned = ensureTunedTemplate(ctx.model, {
         k: p.k,
         maxNodes: AUTO_MAX_NODES,
-        log: (line) => process.stderr.write(`[tune] ${line}\n`),
+        log: say,
+        onCalibrate: (n) => say(`no tuned tree for this model, backend and machine yet: calibrating on ${n} prompts…`),
       });
+      say(describeTuned(tuned.result, tuned.file, tuned.fromCache));
+      // No tree clearly beats plain decoding here: decode plainly (no matrix upkeep either).
+      if (tuned.result.plain) return new AutoregressiveDrafter();
       template = new TreeTemplate(`auto:${tuned.result.name}`, tuned.result.paths, tuned.file);
     } else {
       template = parseTemplate(p.template, p.k);
