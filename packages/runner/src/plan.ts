@@ -1,4 +1,5 @@
 import type { DatasetSetup, ModelSetup, SweepConfig, Variant } from './config/load.ts';
+import { pairKey, type ShardRange } from './shard.ts';
 
 /**
  * The record stream of one method variant on one dataset and model in one repeat: its own drafter, its
@@ -28,8 +29,8 @@ export interface Block {
   /** In config order, AR first when the config has it. */
   units: Unit[];
   /**
-   * Positions in `dataset.questions` this block answers, ascending (all of them today). Each unit
-   * records exactly these questions, in this order.
+   * Positions in `dataset.questions` this block answers, ascending: all of them, or a shard's range
+   * (`shardRanges`). Each unit records exactly these questions, in this order.
    */
   questions: number[];
 }
@@ -44,8 +45,12 @@ export function blockKey(model: string, dataset: string, repeat: number): string
   return JSON.stringify([model, dataset, repeat]);
 }
 
-/** The blocks of a sweep in execution order: model, dataset, repeat. */
-export function planBlocks(config: SweepConfig): Block[] {
+/**
+ * The blocks of a sweep in execution order: model, dataset, repeat. With `shard` (a shard's question
+ * range per (model, dataset), `shardRanges`), each block answers only its range; blocks whose range is
+ * empty are still listed (no questions), so unit keys are those of the whole plan.
+ */
+export function planBlocks(config: SweepConfig, shard?: ReadonlyMap<string, ShardRange>): Block[] {
   const blocks: Block[] = [];
   for (const model of config.models) {
     for (const dataset of config.datasets) {
@@ -56,7 +61,8 @@ export function planBlocks(config: SweepConfig): Block[] {
           units.push({ key: unitKey(model.id, dataset.id, repeat, variant.id), model, dataset, repeat, variant });
         }
         if (units.length === 0) continue;
-        const questions = dataset.questions.map((_, i) => i);
+        const range = shard?.get(pairKey(model.id, dataset.id)) ?? { start: 0, end: dataset.questions.length };
+        const questions = Array.from({ length: range.end - range.start }, (_, i) => range.start + i);
         blocks.push({ key: blockKey(model.id, dataset.id, repeat), model, dataset, repeat, units, questions });
       }
     }

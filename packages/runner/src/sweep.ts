@@ -7,6 +7,7 @@ import { openModel } from './open-model.ts';
 import { type Block, planBlocks, type Unit, unitKey, variantOrder } from './plan.ts';
 import type { Progress } from './progress.ts';
 import { type RecordLog, type RunRecord, recordKey } from './records.ts';
+import type { ShardRange } from './shard.ts';
 import { promptTemplate } from './templates.ts';
 
 export interface SweepOptions {
@@ -19,6 +20,8 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /** Called after each record is durably written (tests use it to simulate a crash). */
   afterRecord?: (record: RunRecord) => void;
+  /** In a shard: the question range each (model, dataset) records (`shardRanges`); absent = every question. */
+  shard?: ReadonlyMap<string, ShardRange>;
   /** Replaces a unit's drafter (benches inject a known slowdown with it to test the CI gate). */
   wrapDrafter?: (unit: Unit, drafter: Drafter) => Drafter;
 }
@@ -81,7 +84,7 @@ function unitLine(index: number, total: number, unit: Unit, records: RunRecord[]
  */
 export async function runSweep(options: SweepOptions): Promise<void> {
   const { config, log, progress } = options;
-  const blocks = planBlocks(config);
+  const blocks = planBlocks(config, options.shard);
   const units = blocks.flatMap((b) => b.units);
   const blockOf = new Map(blocks.flatMap((b) => b.units.map((u) => [u.key, b] as const)));
   const byUnit = new Map<string, RunRecord[]>();
@@ -194,6 +197,20 @@ async function runBlock(
       progress.status(`${unit.variant.id} warm-up ${w + 1}/${config.warmup}`);
       lane.requests += runQuestion(lane.loop, template, warmQuestion, maxNew, samplingFor(-1 - w)).turns.length;
       await yieldToEventLoop(options.signal);
+    }
+    // In a shard, a drafter that carries state across requests replays, unrecorded, the dataset's questions
+    // before the shard's block (earlier shards'), as a one-machine run would have served them; a drafter
+    // that keeps no state skips them.
+    const first = block.questions[0] ?? 0;
+    if (first > 0 && (unit.variant.spec.carriesState?.(unit.variant.params) ?? true)) {
+      progress.line(
+        `shard: ${block.model.id} ${dataset.id} ${unit.variant.id}: replaying the ${first} questions before this shard's to rebuild the drafter state`,
+      );
+      for (let qi = 0; qi < first; qi++) {
+        progress.status(`${unit.variant.id} ${dataset.id} shard replay q ${dataset.questions[qi].id} (${qi + 1}/${first})`);
+        lane.requests += runQuestion(lane.loop, template, dataset.questions[qi], maxNew, samplingFor(qi)).turns.length;
+        await yieldToEventLoop(options.signal);
+      }
     }
     lane.ms += performance.now() - t0;
     lanes.set(unit, lane);

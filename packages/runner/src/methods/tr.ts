@@ -75,4 +75,6 @@ registerMethod({
       matrixOut: p.matrixOut,
     });
   },
+  // Hot start carries the matrix across requests; cold start clears it at every request.
+  carriesState: (p) => p.start === 'hot',
 });
