@@ -147,7 +147,7 @@ describe('trbench run (stories260K)', () => {
     const partial = writeReport(path.join(dir, 'crashed')).summary;
     expect(partial).toMatchObject({ complete: false, records: 6, expectedRecords: reference.records.length });
     await expect(runBench({ config, out: dir, name: 'crashed', progress: quiet() })).rejects.toThrow(
-      /already holds a run with 6 records: pass --resume/,
+      /already holds a run with 6 records: pass --resume to continue it, --overwrite to replace it/,
     );
 
     const { summary } = await runBench({ config, out: dir, name: 'crashed', resume: true, progress: quiet() });

@@ -69,7 +69,10 @@ async function runInFolder(
   const session = { startedAt: new Date().toISOString(), resume: false, environment: captureEnvironment() };
   let manifest = now;
 
+  let replaced: string | null = null;
   if (options.overwrite && existsSync(files.manifest)) {
+    const earlier = readRecords(files.records).records.length;
+    replaced = `replacing the earlier run in ${dir} (${earlier} records; --overwrite)`;
     // Only the files a run writes: a folder someone filled with other things keeps them.
     for (const f of [files.records, files.summary, files.reportMd, files.reportCsv, files.manifest]) rmSync(f, { force: true });
     rmSync(files.charts, { recursive: true, force: true });
@@ -84,7 +87,7 @@ async function runInFolder(
       session.resume = true;
     } else if (recorded > 0) {
       throw new TrbenchError(
-        `${dir} already holds a run with ${recorded} records: pass --resume to continue it, or --name to start another`,
+        `${dir} already holds a run with ${recorded} records: pass --resume to continue it, --overwrite to replace it, or --name to start another`,
       );
     } else {
       rmSync(files.records, { force: true });
@@ -96,6 +99,7 @@ async function runInFolder(
   writeManifest(dir, manifest);
 
   const progress = options.progress ?? defaultProgress();
+  if (replaced) progress.line(replaced);
   for (const note of config.notes) progress.line(`note: ${note}`);
   const log = RecordLog.open(files.records);
   if (log.droppedBytes > 0) progress.line(`dropped an unfinished last record (${log.droppedBytes} bytes) left by an interrupted run`);
