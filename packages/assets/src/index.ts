@@ -8,6 +8,7 @@ export {
   STORY_SUITE_PATH,
   type StoryPrompt,
 } from './datasets.ts';
+export { stampFile, stampPath, verifyStampedFile } from './file-stamp.ts';
 export { blameFile, describeFsError } from './fs-errors.ts';
 export { encodeGguf, type GgufTensor, type GgufValue } from './gguf-writer.ts';
 export { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';

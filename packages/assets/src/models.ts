@@ -2,7 +2,8 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, st
 import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
 import { writeFileAtomic } from './atomic-write.ts';
-import { sha256FileCached } from './hash.ts';
+import { stampFile, verifyStampedFile } from './file-stamp.ts';
+import { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 import { convertLlama2cToGguf } from './llama2c.ts';
 import { cacheDir } from './paths.ts';
 import { FILES } from './registry.ts';
@@ -29,17 +30,28 @@ async function stories260K(): Promise<ResolvedModel> {
   const ckpt = await ensureFile(FILES.stories260KCheckpoint);
   const tok = await ensureFile(FILES.stories260KTokenizer);
   const out = path.join(cacheDir(), 'models', 'stories260K.gguf');
-  if (!existsSync(out)) {
+  const fix = 'delete it and run `npx trbench assets` to convert it again';
+  let sha256 = existsSync(out) ? await verifyStampedFile(out, fix) : null;
+  if (sha256 === null) {
+    // Not converted yet, or converted by a trbench that kept no stamp: the conversion is cheap and
+    // deterministic, so its digest is what the file must hold.
     const gguf = convertLlama2cToGguf(readFileSync(ckpt.path), readFileSync(tok.path), 'stories260K', {
       checkpoint: ckpt.path,
       tokenizer: tok.path,
     });
-    writeFileAtomic(out, gguf);
+    sha256 = sha256Bytes(gguf);
+    if (!existsSync(out)) {
+      writeFileAtomic(out, gguf);
+    } else {
+      const actual = await sha256File(out);
+      if (actual !== sha256) throw new TrbenchError(`${out} is damaged: sha256 ${actual}, but the conversion gives ${sha256}; ${fix}`);
+    }
+    await stampFile(out, sha256);
   }
   return {
     name: 'stories260K',
     path: out,
-    sha256: await sha256FileCached(out),
+    sha256,
     // llama2.c's run.c ends a story when the model emits BOS, the story delimiter of TinyStories.
     extraStopTokens: [1],
     defaultTemplate: 'raw',
@@ -90,7 +102,8 @@ export async function resolveModel(spec: string, options: { expectedSha256?: str
     resolved = {
       name: spec,
       path: target,
-      sha256: await sha256FileCached(target),
+      // Unpinned: the download's own digest is what later opens must find (stamped when downloaded).
+      sha256: (await verifyStampedFile(target, 'delete it to download it again')) ?? (await stampFile(target)),
       extraStopTokens: [],
       defaultTemplate: 'raw',
       provenance: { source: spec },
@@ -123,4 +136,5 @@ async function downloadUnpinned(url: string, target: string): Promise<void> {
   const tmp = `${target}.download`;
   await downloadTo(url, tmp, 'download the .gguf yourself and pass its path');
   renameSync(tmp, target);
+  await stampFile(target);
 }
