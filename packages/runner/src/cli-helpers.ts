@@ -12,6 +12,13 @@ export function positiveInt(flag: string, raw: string | number | undefined, fall
   return n;
 }
 
+/** Parses a number option, naming the flag and the input in the error (`abc` and `""` are not numbers). */
+export function numberOption(flag: string, raw: string | number): number {
+  const n = typeof raw === 'number' ? raw : raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(n)) throw new TrbenchError(`${flag} must be a number (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
 /**
  * Runs a command's body and turns expected failures into one line on stderr with exit code 2: input
  * errors (`TrbenchError`) and file-system errors (read-only folder, full disk, a file where a folder
