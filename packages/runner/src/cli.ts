@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { fromUserFolder } from '@trbench/assets';
 import { Command } from 'commander';
 import { registerAssetsCommand } from './commands/assets.ts';
 import { registerCheckCommand } from './commands/check.ts';
@@ -17,10 +18,11 @@ program
   .version(versionLine(), '-V, --version', 'print the version and the git commit trbench runs from')
   .option('--mirror <dir>', 'folder laid out like shared/assets to take models and datasets from (env TRBENCH_MIRROR)')
   .hook('preAction', (cmd) => {
-    const mirror = cmd.opts().mirror as string | undefined;
-    if (mirror === undefined) return;
+    const given = cmd.opts().mirror as string | undefined;
+    if (given === undefined) return;
+    const mirror = fromUserFolder(given);
     if (!statSync(mirror, { throwIfNoEntry: false })?.isDirectory()) {
-      process.stderr.write(`trbench: --mirror ${mirror}: ${existsSync(mirror) ? 'not a folder' : 'folder does not exist'}\n`);
+      process.stderr.write(`trbench: --mirror ${given}: ${existsSync(mirror) ? 'not a folder' : 'folder does not exist'}\n`);
       process.exit(2);
     }
     process.env.TRBENCH_MIRROR = mirror;
