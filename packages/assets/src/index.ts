@@ -10,6 +10,7 @@ export {
 } from './datasets.ts';
 export { stampFile, stampPath, verifyStampedFile } from './file-stamp.ts';
 export { blameFile, describeFsError } from './fs-errors.ts';
+export { EXTRA_STOP_TOKENS_KEY, GgufMetadata } from './gguf-metadata.ts';
 export { encodeGguf, type GgufTensor, type GgufValue } from './gguf-writer.ts';
 export { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 export { convertLlama2cToGguf, type Llama2cConfig, readLlama2cConfig, readLlama2cTokenizer } from './llama2c.ts';

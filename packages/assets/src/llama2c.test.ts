@@ -27,6 +27,14 @@ describe('llama2.c to GGUF converter', () => {
     expect(tokenizer.ggml.tokens[410]).toBe('\u2581');
   });
 
+  it('writes the stop rule into the file, so the model stops alike by name and by path', async () => {
+    const byName = await resolveModel('stories260K');
+    expect(byName.extraStopTokens).toEqual([1]);
+    const byPath = await resolveModel(byName.path);
+    expect(byPath.extraStopTokens).toEqual(byName.extraStopTokens);
+    expect(byPath.sha256).toBe(byName.sha256);
+  });
+
   it('is deterministic', async () => {
     const ckpt = readFileSync((await ensureFile(FILES.stories260KCheckpoint)).path);
     const tok = readFileSync((await ensureFile(FILES.stories260KTokenizer)).path);

@@ -1,4 +1,5 @@
 import { TrbenchError } from '@trbench/core';
+import { EXTRA_STOP_TOKENS_KEY } from './gguf-metadata.ts';
 import { encodeGguf, type GgufTensor, type GgufValue } from './gguf-writer.ts';
 
 /** Header of a llama2.c legacy checkpoint. */
@@ -53,13 +54,19 @@ export function readLlama2cTokenizer(bytes: Buffer, vocabSize: number, file: str
   return { maxTokenLength, pieces, scores };
 }
 
+/** BOS of llama2.c tokenizers; run.c stops generating when the model emits it. */
+const LLAMA2C_BOS = 1;
+
 const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, BYTE: 6 } as const;
 
 /**
  * Converts a llama2.c checkpoint and tokenizer to a GGUF file that llama.cpp loads, following the
  * semantics of llama.cpp's convert-llama2c-to-ggml (see shared docs/stories260K.md §5): F32 tensors, no
  * Q/K permutation (llama2.c already uses the adjacent-pair RoPE llama.cpp expects), tied embeddings
- * expressed by omitting `output.weight`, and the real training context length.
+ * expressed by omitting `output.weight`, and the real training context length. The file also carries
+ * the stop rule of llama2.c's run.c, which ends a sample when the model emits BOS (the story delimiter of
+ * its training data), as `trbench.extra_stop_token_ids` = [1]: every command that opens the file, by
+ * name or by path, then stops at the same tokens.
  */
 export function convertLlama2cToGguf(
   checkpoint: Buffer,
@@ -177,6 +184,7 @@ export function convertLlama2cToGguf(
     ['tokenizer.ggml.bos_token_id', { type: 'u32', value: 1 }],
     ['tokenizer.ggml.eos_token_id', { type: 'u32', value: 2 }],
     ['tokenizer.ggml.unknown_token_id', { type: 'u32', value: 0 }],
+    [EXTRA_STOP_TOKENS_KEY, { type: 'i32[]', value: [LLAMA2C_BOS] }],
   ];
   return encodeGguf(metadata, tensors);
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
 import { writeFileAtomic } from './atomic-write.ts';
 import { stampFile, verifyStampedFile } from './file-stamp.ts';
+import { GgufMetadata } from './gguf-metadata.ts';
 import { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 import { convertLlama2cToGguf } from './llama2c.ts';
 import { cacheDir } from './paths.ts';
@@ -15,7 +16,10 @@ export interface ResolvedModel {
   /** GGUF file. */
   path: string;
   sha256: string;
-  /** Token ids that end generation beyond the vocabulary's own end-of-generation set. */
+  /**
+   * Token ids that end generation beyond the vocabulary's own end-of-generation set, read from the file
+   * (`trbench.extra_stop_token_ids`), so a model behaves the same whether it is named or given by path.
+   */
   extraStopTokens: number[];
   /** Prompt template to use when a config does not say. */
   defaultTemplate: 'raw' | 'vicuna' | 'chatml';
@@ -29,31 +33,30 @@ export const KNOWN_MODELS = ['stories260K'] as const;
 async function stories260K(): Promise<ResolvedModel> {
   const ckpt = await ensureFile(FILES.stories260KCheckpoint);
   const tok = await ensureFile(FILES.stories260KTokenizer);
-  const out = path.join(cacheDir(), 'models', 'stories260K.gguf');
+  // The conversion is cheap and deterministic: its digest names the cached file, so a file made by another
+  // version of the converter (another checkout sharing the cache) is never taken for this one's, and a
+  // damaged file is recognised (stamp: size at once, sha256 when the mtime changed).
+  const gguf = convertLlama2cToGguf(readFileSync(ckpt.path), readFileSync(tok.path), 'stories260K', {
+    checkpoint: ckpt.path,
+    tokenizer: tok.path,
+  });
+  const sha256 = sha256Bytes(gguf);
+  const out = path.join(cacheDir(), 'models', `stories260K-${sha256.slice(0, 12)}.gguf`);
   const fix = 'delete it and run `npx trbench assets` to convert it again';
-  let sha256 = existsSync(out) ? await verifyStampedFile(out, fix) : null;
-  if (sha256 === null) {
-    // Not converted yet, or converted by a trbench that kept no stamp: the conversion is cheap and
-    // deterministic, so its digest is what the file must hold.
-    const gguf = convertLlama2cToGguf(readFileSync(ckpt.path), readFileSync(tok.path), 'stories260K', {
-      checkpoint: ckpt.path,
-      tokenizer: tok.path,
-    });
-    sha256 = sha256Bytes(gguf);
-    if (!existsSync(out)) {
-      writeFileAtomic(out, gguf);
-    } else {
-      const actual = await sha256File(out);
-      if (actual !== sha256) throw new TrbenchError(`${out} is damaged: sha256 ${actual}, but the conversion gives ${sha256}; ${fix}`);
-    }
+  if (!existsSync(out)) {
+    writeFileAtomic(out, gguf);
     await stampFile(out, sha256);
+  } else {
+    const stamped = await verifyStampedFile(out, fix);
+    const actual = stamped ?? (await sha256File(out)); // no stamp (an older trbench): hash it once
+    if (actual !== sha256) throw new TrbenchError(`${out} is damaged: sha256 ${actual}, but the conversion gives ${sha256}; ${fix}`);
+    if (stamped === null) await stampFile(out, sha256);
   }
   return {
     name: 'stories260K',
     path: out,
     sha256,
-    // llama2.c's run.c ends a story when the model emits BOS, the story delimiter of TinyStories.
-    extraStopTokens: [1],
+    extraStopTokens: await readExtraStopTokens(out),
     defaultTemplate: 'raw',
     provenance: {
       checkpointSha256: FILES.stories260KCheckpoint.sha256,
@@ -61,6 +64,10 @@ async function stories260K(): Promise<ResolvedModel> {
       converter: 'trbench llama2c->gguf (F32)',
     },
   };
+}
+
+async function readExtraStopTokens(file: string): Promise<number[]> {
+  return (await GgufMetadata.read(file)).extraStopTokens();
 }
 
 /** Checks the GGUF magic so a wrong file fails with a clear message instead of a llama.cpp log line. */
@@ -104,7 +111,7 @@ export async function resolveModel(spec: string, options: { expectedSha256?: str
       path: target,
       // Unpinned: the download's own digest is what later opens must find (stamped when downloaded).
       sha256: (await verifyStampedFile(target, 'delete it to download it again')) ?? (await stampFile(target)),
-      extraStopTokens: [],
+      extraStopTokens: await readExtraStopTokens(target),
       defaultTemplate: 'raw',
       provenance: { source: spec },
     };
@@ -115,7 +122,7 @@ export async function resolveModel(spec: string, options: { expectedSha256?: str
       name: path.basename(file, '.gguf'),
       path: file,
       sha256: await sha256FileCached(file),
-      extraStopTokens: [],
+      extraStopTokens: await readExtraStopTokens(file),
       defaultTemplate: 'raw',
       provenance: {},
     };

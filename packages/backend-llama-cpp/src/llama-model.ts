@@ -129,6 +129,7 @@ export class LlamaCppModel implements TargetModel {
       sha256: options.sha256,
       vocabSize: this.vocabSize,
       contextSize,
+      stopTokens: this.vocabulary.stopTokens,
     };
     this.backend = {
       name: 'llama.cpp',

@@ -8,6 +8,8 @@ import { type LlamaLibrary, loadLlamaLibrary } from './library.ts';
  */
 export class Vocabulary {
   readonly size: number;
+  /** Every token id that ends generation, ascending. */
+  readonly stopTokens: readonly number[];
   private readonly lib: LlamaLibrary;
   private readonly vocab: unknown;
   private readonly stopTable: Uint8Array;
@@ -24,7 +26,14 @@ export class Vocabulary {
     for (let t = 0; t < this.size; t++) if (f.llama_vocab_is_eog(vocab, t)) this.stopTable[t] = 1;
     const eos = f.llama_vocab_eos(vocab) as number;
     if (eos >= 0 && eos < this.size) this.stopTable[eos] = 1;
-    for (const t of extraStopTokens) if (t >= 0 && t < this.size) this.stopTable[t] = 1;
+    for (const t of extraStopTokens) {
+      if (!Number.isInteger(t) || t < 0 || t >= this.size)
+        throw new TrbenchError(`extra stop token ${t} is not a token id of this vocabulary (0..${this.size - 1})`);
+      this.stopTable[t] = 1;
+    }
+    const stops: number[] = [];
+    this.stopTable.forEach((isStop, t) => isStop && stops.push(t));
+    this.stopTokens = stops;
   }
 
   /** Loads only the vocabulary of a GGUF file (no weights), on the CPU build of llama.cpp. */

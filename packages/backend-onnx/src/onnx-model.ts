@@ -105,7 +105,14 @@ export class OnnxModel implements TargetModel {
     this.lseBuf = new Float32Array(B);
     this.logitsBuf = options.keepLogits || options.exposeLogits ? new Float32Array(B * config.vocabSize) : null;
     if (this.logitsBuf) this.nodeLogits = (row: number) => this.logitsRow(row);
-    this.info = { name: options.name, path: options.path, sha256: options.sha256, vocabSize: config.vocabSize, contextSize };
+    this.info = {
+      name: options.name,
+      path: options.path,
+      sha256: options.sha256,
+      vocabSize: config.vocabSize,
+      contextSize,
+      stopTokens: vocabulary.stopTokens,
+    };
     this.backend = {
       name: 'onnxruntime',
       version: ortVersion(),

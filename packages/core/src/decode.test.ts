@@ -50,7 +50,7 @@ describe('DecodeLoop', () => {
     expect(model.committedLength).toBe(1 + 9); // prompt[:-1] plus one root per step
   });
 
-  it('a perfect drafter commits a whole chain per step, truncated at the limit, without observing the last step', () => {
+  it('a perfect drafter commits a whole chain per step, truncated at the limit; a stop inside the drafts skips the last observe', () => {
     const model = new BigramModel({ vocabSize: V, next });
     const drafter = new OracleChain(4, next);
     const r = new DecodeLoop(model, drafter).generate(Int32Array.from([5]), { maxNewTokens: 10 });
@@ -59,6 +59,27 @@ describe('DecodeLoop', () => {
     expect(r.meanAcceptedTokens).toBeCloseTo(10 / 3, 10);
     expect(drafter.observed).toBe(2);
     expect(drafter.ended).toBe(1);
+  });
+
+  it('observes the final step when the request ends at the bonus token (length or end of generation)', () => {
+    const atLimit = new OracleChain(4, next);
+    const r = new DecodeLoop(new BigramModel({ vocabSize: V, next }), atLimit).generate(Int32Array.from([5]), { maxNewTokens: 8 });
+    expect(Array.from(r.acceptLengths)).toEqual([4, 4]);
+    expect(atLimit.observed).toBe(2);
+
+    // Chains of 4 commit tokens 1-4, 5-8, ...: a stop at token 8 is the second step's bonus, at token 7 a draft.
+    const step = (t: number) => (t + 1) % V;
+    const seq = [6, 7, 8, 9, 10, 11, 12, 13];
+    const observedWithStopAt = (index: number) => {
+      const drafter = new OracleChain(4, step);
+      const model = new BigramModel({ vocabSize: V, next: step, stopTokens: [seq[index]] });
+      const out = new DecodeLoop(model, drafter).generate(Int32Array.from([5]), { maxNewTokens: 100 });
+      expect(out.stopReason).toBe('eos');
+      expect(out.tokens.length).toBe(index + 1);
+      return drafter.observed;
+    };
+    expect(observedWithStopAt(7)).toBe(2);
+    expect(observedWithStopAt(6)).toBe(1);
   });
 
   it('stops at an end-of-generation token and includes it', () => {

@@ -146,6 +146,7 @@ export class DecodeLoop {
       // Commit accepted drafts (path[1..]) then the bonus token, stopping exactly at the limits.
       let committedThisStep = 0;
       let finished = false;
+      let stoppedInDrafts = false;
       for (let j = 1; j <= acceptance.length && !finished; j++) {
         const token = j < acceptance.length ? draft.tokens[acceptance.path[j]] : acceptance.bonusToken;
         history.push(token);
@@ -158,22 +159,21 @@ export class DecodeLoop {
           stopReason = 'length';
           finished = true;
         }
+        if (finished && j < acceptance.length) stoppedInDrafts = true;
       }
       const s = log.steps++;
       log.acceptLengths[s] = committedThisStep;
       log.draftNodes[s] = draft.count;
       log.draftMs[s] = tDrafted - tStep;
       log.forwardMs[s] = tEvaluated - tDrafted;
-      if (finished) {
-        log.updateMs[s] = 0;
-        log.otherMs[s] = performance.now() - tEvaluated;
-        break;
-      }
+      // The TR reference breaks before its update when the stop (EOS or the length limit) falls inside
+      // the accepted drafts, and updates first when the request ends at the bonus token.
       const tBeforeUpdate = performance.now();
-      drafter.observe(draft, predictions, acceptance, history);
+      if (!stoppedInDrafts) drafter.observe(draft, predictions, acceptance, history);
       const tUpdated = performance.now();
       log.updateMs[s] = tUpdated - tBeforeUpdate;
       log.otherMs[s] = tBeforeUpdate - tEvaluated;
+      if (finished) break;
       root = acceptance.bonusToken;
     }
     drafter.endRequest(history);

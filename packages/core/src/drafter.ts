@@ -38,8 +38,10 @@ export interface Drafter {
   propose(history: TokenHistory, draft: Draft): void;
   /**
    * Told what the model predicted for every node of the draft just verified and what was accepted.
-   * Not called on the final step of a request (EOS accepted or length reached), as in the TR reference.
-   * `history` already contains the accepted tokens and the bonus token.
+   * On a request's final step it is called only when the request ends at the bonus token; when the stop
+   * (end of generation or the length limit) falls inside the accepted drafts it is skipped — the order
+   * of the TR reference loop, which breaks before its update in that case. `history` already contains
+   * the accepted tokens and the bonus token (cut at the stop).
    */
   observe(draft: Draft, predictions: Predictions, acceptance: Acceptance, history: TokenHistory): void;
   /** Called once when the request is finished. */

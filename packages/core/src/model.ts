@@ -13,6 +13,11 @@ export interface ModelInfo {
   vocabSize: number;
   /** Context length (tokens) of the evaluation context. */
   contextSize: number;
+  /**
+   * Token ids that end generation, ascending: the vocabulary's end-of-generation set plus the model
+   * file's extra stop tokens (`trbench.extra_stop_token_ids`). Recorded with every result.
+   */
+  stopTokens: readonly number[];
 }
 
 export interface BackendInfo {

@@ -13,7 +13,7 @@ import { captureEnvironment, type Environment } from './environment.ts';
 export interface GenerateReport {
   method: string;
   params: Readonly<Record<string, unknown>>;
-  model: { name: string; sha256: string; path: string };
+  model: { name: string; sha256: string; path: string; stopTokens: number[] };
   backend: { name: string; version: string; device: string; threads: number };
   prompt: string;
   /** Absent for greedy decoding. */
@@ -64,7 +64,7 @@ export function runGenerate(req: GenerateRequest): GenerateReport {
   const report: GenerateReport = {
     method: drafter.name,
     params: drafter.params,
-    model: { name: model.info.name, sha256: model.info.sha256, path: model.info.path },
+    model: { name: model.info.name, sha256: model.info.sha256, path: model.info.path, stopTokens: [...model.info.stopTokens] },
     backend: { ...model.backend },
     prompt: req.prompt,
     ...(sampled ? { sampling: req.sampling } : {}),

@@ -13,6 +13,8 @@ export interface RunRecord {
   /** Model id (config). */
   model: string;
   modelSha256: string;
+  /** Token ids that end generation for this model (`ModelInfo.stopTokens`); absent in records made before trbench recorded them. */
+  stopTokens?: number[];
   backend: BackendInfo;
   template: string;
   dataset: string;

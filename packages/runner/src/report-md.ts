@@ -117,7 +117,8 @@ function environmentLines(summary: Summary): string[] {
     const b = m.backendInfo;
     lines.push(
       `- model ${m.id} (${m.spec}), sha256 ${m.sha256}, template ${m.template}` +
-        (b ? `, ${b.name} ${b.version}, device ${b.device}, ${b.threads} thread${b.threads === 1 ? '' : 's'}` : ''),
+        (b ? `, ${b.name} ${b.version}, device ${b.device}, ${b.threads} thread${b.threads === 1 ? '' : 's'}` : '') +
+        (m.stopTokens ? `, stops at token ids ${m.stopTokens.join(', ')}` : ''),
     );
   }
   return lines;

@@ -104,6 +104,9 @@ describe('trbench run (stories260K)', () => {
     expect(s.records).toBe(variants * (4 + 3));
     expect(s.models[0].backendInfo?.name).toBe('llama.cpp');
     expect(s.models[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+    // The sweep opens the cached .gguf by path and must stop where `generate --model stories260K` stops.
+    expect(s.models[0].stopTokens).toEqual([1, 2]);
+    expect(reference.records.every((r) => r.stopTokens?.join() === '1,2')).toBe(true);
     expect(s.environment?.node).toBe(process.version);
     expect(s.config.hash).toMatch(/^[0-9a-f]{64}$/);
     for (const r of s.rows.filter((x) => x.subtask === 'overall')) {

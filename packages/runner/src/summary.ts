@@ -61,7 +61,8 @@ export interface Summary {
   repeats: number;
   environment: RunManifest['sessions'][number]['environment'] | null;
   sessions: RunManifest['sessions'];
-  models: (RunManifest['models'][number] & { backendInfo: BackendInfo | null })[];
+  /** `stopTokens`: the ids that ended generation, as recorded (null for records made before they were). */
+  models: (RunManifest['models'][number] & { backendInfo: BackendInfo | null; stopTokens: number[] | null })[];
   datasets: (Omit<RunManifest['datasets'][number], 'questions'> & { questions: number })[];
   variants: RunManifest['variants'];
   notes: string[];
@@ -193,7 +194,10 @@ export function summarize(manifest: RunManifest, records: readonly RunRecord[]):
     repeats: manifest.repeats,
     environment: manifest.sessions[0]?.environment ?? null,
     sessions: manifest.sessions,
-    models: manifest.models.map((m) => ({ ...m, backendInfo: records.find((r) => r.model === m.id)?.backend ?? null })),
+    models: manifest.models.map((m) => {
+      const first = records.find((r) => r.model === m.id);
+      return { ...m, backendInfo: first?.backend ?? null, stopTokens: first?.stopTokens ?? null };
+    }),
     datasets: manifest.datasets.map(({ questions, ...d }) => ({ ...d, questions: questions.length })),
     variants: manifest.variants,
     notes: manifest.notes ?? [],

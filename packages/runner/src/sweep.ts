@@ -197,6 +197,7 @@ async function runUnit(
       session: options.session,
       ...base,
       modelSha256: unit.model.resolved.sha256,
+      stopTokens: [...model.info.stopTokens],
       backend: { ...model.backend },
       template: template.name,
       subtask: question.subtask,

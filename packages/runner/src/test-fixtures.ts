@@ -77,6 +77,7 @@ export function fixtureRecord(over: Partial<RunRecord> & { hist?: number[] }): R
     session: 0,
     model: 'm',
     modelSha256: 'b'.repeat(64),
+    stopTokens: [1, 2],
     backend: { name: 'test', version: '1', device: 'cpu', threads: 1 },
     template: 'raw',
     dataset: 'd',

@@ -30,7 +30,8 @@ export interface TokenRecyclingOptions {
  * - draft: BFS over the static template, child = M[parent token][rank];
  * - after each verification: the row of every tree token (root and drafts, accepted or not) is overwritten
  *   with the top-k the model predicted at that node;
- * - the update is skipped on the step that ends the request (the decode loop does not call `observe`);
+ * - on a request's final step the update is skipped when the stop falls inside the accepted drafts and
+ *   made when the request ends at the bonus token (the decode loop calls `observe` accordingly);
  * - hot start: the matrix is never reset between requests.
  * Duplicates are resolved deterministically by applying rows in BFS order (`last`) or in reverse (`first`).
  */

@@ -33,6 +33,7 @@ export class BigramModel implements TargetModel {
       sha256: '0'.repeat(64),
       vocabSize: options.vocabSize,
       contextSize: options.contextSize ?? 4096,
+      stopTokens: [...new Set(options.stopTokens ?? [])].sort((a, b) => a - b),
     };
     this.next = options.next;
     this.topK = options.topK ?? 8;

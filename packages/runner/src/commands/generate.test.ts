@@ -45,6 +45,7 @@ describe('trbench generate', () => {
       expect(out, key).toHaveProperty(key);
     }
     expect(out.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(out.model.stopTokens).toEqual([1, 2]);
     expect(out.backend.name).toBe('llama.cpp');
     expect([out.newTokens, out.steps, out.promptTokens, out.meanAcceptedTokens]).toEqual([60, 60, 1, 1]);
     expect(out.environment.node).toBe(process.version);
