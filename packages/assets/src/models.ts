@@ -2,8 +2,9 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, st
 import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
 import { writeFileAtomic } from './atomic-write.ts';
-import { EXTRA_STOP_TOKENS_KEY, GgufMetadata } from './gguf-metadata.ts';
-import { sha256FileCached } from './hash.ts';
+import { stampFile, verifyStampedFile } from './file-stamp.ts';
+import { GgufMetadata } from './gguf-metadata.ts';
+import { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 import { convertLlama2cToGguf } from './llama2c.ts';
 import { cacheDir } from './paths.ts';
 import { FILES } from './registry.ts';
@@ -32,19 +33,29 @@ export const KNOWN_MODELS = ['stories260K'] as const;
 async function stories260K(): Promise<ResolvedModel> {
   const ckpt = await ensureFile(FILES.stories260KCheckpoint);
   const tok = await ensureFile(FILES.stories260KTokenizer);
-  const out = path.join(cacheDir(), 'models', 'stories260K.gguf');
-  // A file converted before the stop rule was written into GGUFs lacks the key: convert again.
-  if (!existsSync(out) || (await GgufMetadata.read(out)).get(EXTRA_STOP_TOKENS_KEY) === undefined) {
-    const gguf = convertLlama2cToGguf(readFileSync(ckpt.path), readFileSync(tok.path), 'stories260K', {
-      checkpoint: ckpt.path,
-      tokenizer: tok.path,
-    });
+  // The conversion is cheap and deterministic: its digest names the cached file, so a file made by another
+  // version of the converter (another checkout sharing the cache) is never taken for this one's, and a
+  // damaged file is recognised (stamp: size at once, sha256 when the mtime changed).
+  const gguf = convertLlama2cToGguf(readFileSync(ckpt.path), readFileSync(tok.path), 'stories260K', {
+    checkpoint: ckpt.path,
+    tokenizer: tok.path,
+  });
+  const sha256 = sha256Bytes(gguf);
+  const out = path.join(cacheDir(), 'models', `stories260K-${sha256.slice(0, 12)}.gguf`);
+  const fix = 'delete it and run `npx trbench assets` to convert it again';
+  if (!existsSync(out)) {
     writeFileAtomic(out, gguf);
+    await stampFile(out, sha256);
+  } else {
+    const stamped = await verifyStampedFile(out, fix);
+    const actual = stamped ?? (await sha256File(out)); // no stamp (an older trbench): hash it once
+    if (actual !== sha256) throw new TrbenchError(`${out} is damaged: sha256 ${actual}, but the conversion gives ${sha256}; ${fix}`);
+    if (stamped === null) await stampFile(out, sha256);
   }
   return {
     name: 'stories260K',
     path: out,
-    sha256: await sha256FileCached(out),
+    sha256,
     extraStopTokens: await readExtraStopTokens(out),
     defaultTemplate: 'raw',
     provenance: {
@@ -98,7 +109,8 @@ export async function resolveModel(spec: string, options: { expectedSha256?: str
     resolved = {
       name: spec,
       path: target,
-      sha256: await sha256FileCached(target),
+      // Unpinned: the download's own digest is what later opens must find (stamped when downloaded).
+      sha256: (await verifyStampedFile(target, 'delete it to download it again')) ?? (await stampFile(target)),
       extraStopTokens: await readExtraStopTokens(target),
       defaultTemplate: 'raw',
       provenance: { source: spec },
@@ -131,4 +143,5 @@ async function downloadUnpinned(url: string, target: string): Promise<void> {
   const tmp = `${target}.download`;
   await downloadTo(url, tmp, 'download the .gguf yourself and pass its path');
   renameSync(tmp, target);
+  await stampFile(target);
 }

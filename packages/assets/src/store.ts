@@ -1,4 +1,4 @@
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -43,6 +43,8 @@ export async function ensureFile(file: RemoteFile): Promise<{ path: string; orig
   mkdirSync(path.dirname(target), { recursive: true });
   const mirror = mirrorDir();
   if (mirror) {
+    if (!statSync(mirror, { throwIfNoEntry: false })?.isDirectory())
+      throw new TrbenchError(`mirror folder ${mirror} (--mirror or TRBENCH_MIRROR) does not exist or is not a folder`);
     const source = path.join(mirror, file.relPath);
     if (existsSync(source)) {
       await verified(source, file.sha256, file.relPath);
@@ -53,7 +55,10 @@ export async function ensureFile(file: RemoteFile): Promise<{ path: string; orig
     }
   }
   const tmp = `${target}.download`;
-  await downloadTo(file.url, tmp, `pass --mirror DIR (or TRBENCH_MIRROR) pointing to a folder that holds ${file.relPath}`);
+  const hint = mirror
+    ? `the mirror ${mirror} has no ${file.relPath} either`
+    : `pass --mirror DIR (or TRBENCH_MIRROR) pointing to a folder that holds ${file.relPath}`;
+  await downloadTo(file.url, tmp, hint);
   try {
     await verified(tmp, file.sha256, file.url);
   } catch (err) {

@@ -15,6 +15,13 @@ interface NativeBinding {
   initOrt(): void;
 }
 
+// onnxruntime >= 1.29 collects telemetry on Linux when its environment is created: it matches the process
+// command line against a std::regex, whose backtracking recurses once per character, so a long argument
+// (`trbench generate --prompt <35 kB of text>`) overflows the main thread's stack and kills the process
+// with SIGSEGV before any of our checks can run. trbench never sends telemetry anyway: switch it off
+// before the first session initialises ORT (it reads the variable at that moment).
+process.env.ORT_DISABLE_TELEMETRY = '1';
+
 const require = createRequire(import.meta.url);
 // onnxruntime-node's public `run` only wraps this synchronous native call in setImmediate + Promise;
 // TargetModel.evaluate is synchronous, so the binding is used directly (pinned: onnxruntime-node 1.30.0).

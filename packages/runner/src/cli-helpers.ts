@@ -1,3 +1,4 @@
+import { describeFsError } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 
 /** Parses a positive integer option, naming the flag in the error. */
@@ -11,16 +12,25 @@ export function positiveInt(flag: string, raw: string | number | undefined, fall
   return n;
 }
 
+/** Parses a number option, naming the flag and the input in the error (`abc` and `""` are not numbers). */
+export function numberOption(flag: string, raw: string | number): number {
+  const n = typeof raw === 'number' ? raw : raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!Number.isFinite(n)) throw new TrbenchError(`${flag} must be a number (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
 /**
- * Runs a command's body and turns expected failures into one line on stderr with a non-zero exit; bugs
- * keep their stack trace.
+ * Runs a command's body and turns expected failures into one line on stderr with exit code 2: input
+ * errors (`TrbenchError`) and file-system errors (read-only folder, full disk, a file where a folder
+ * should be: the path and the real cause). Bugs keep their stack trace.
  */
 export async function runCommand(body: () => Promise<void> | void): Promise<void> {
   try {
     await body();
   } catch (err) {
-    if (err instanceof TrbenchError) {
-      process.stderr.write(`trbench: ${err.message}\n`);
+    const line = err instanceof TrbenchError ? err.message : describeFsError(err);
+    if (line !== null) {
+      process.stderr.write(`trbench: ${line}\n`);
       process.exitCode = 2;
       return;
     }

@@ -90,3 +90,17 @@ export function runGenerate(req: GenerateRequest): GenerateReport {
   }
   return report;
 }
+
+/**
+ * The text `trbench generate` prints: on a colour terminal the prompt (dimmed) followed by the
+ * continuation, so the reader sees where the prompt ends; otherwise (a pipe, a file, NO_COLOR) the
+ * continuation alone, which is what scripts consume.
+ */
+export function renderGenerateText(prompt: string, continuation: string, color: boolean): string {
+  return color && prompt.length > 0 ? `\x1b[2m${prompt}\x1b[22m${continuation}\n` : `${continuation}\n`;
+}
+
+/** Whether a stream is a terminal that takes colour (https://no-color.org). */
+export function wantsColor(stream: NodeJS.WriteStream): boolean {
+  return stream.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
+}

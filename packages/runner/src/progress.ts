@@ -27,7 +27,7 @@ export interface Progress {
 /** Progress as plain lines: for CI logs and redirected output (one line per finished unit, no bar). */
 export function lineProgress(stream: NodeJS.WritableStream = process.stderr): Progress {
   return {
-    start: (total, done) => stream.write(`trbench: ${total} question runs planned${done > 0 ? `, ${done} already recorded` : ''}\n`),
+    start: (total, done) => stream.write(`${total} question runs planned${done > 0 ? `, ${done} already recorded` : ''}\n`),
     status: () => {},
     advance: () => {},
     line: (text) => stream.write(`${text}\n`),

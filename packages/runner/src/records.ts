@@ -1,4 +1,5 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { blameFile } from '@trbench/assets';
 import type { BackendInfo, SamplingOptions } from '@trbench/core';
 import { TrbenchError } from '@trbench/core';
 import type { TurnOutcome } from './conversation.ts';
@@ -118,9 +119,13 @@ export class RecordLog {
     const key = recordKey(record);
     if (this.keys.has(key)) throw new Error(`record ${key} written twice`);
     const bytes = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-    let off = 0;
-    while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
-    fsyncSync(this.fd);
+    try {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+      fsyncSync(this.fd);
+    } catch (err) {
+      throw blameFile(err, this.file); // a full disk: the partial line is dropped when the run resumes
+    }
     this.keys.add(key);
     this.records.push(record);
   }

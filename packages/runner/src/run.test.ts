@@ -155,7 +155,7 @@ describe('trbench run (stories260K)', () => {
     const partial = writeReport(path.join(dir, 'crashed')).summary;
     expect(partial).toMatchObject({ complete: false, records: crashAt, expectedRecords: reference.records.length });
     await expect(runBench({ config, out: dir, name: 'crashed', progress: quiet() })).rejects.toThrow(
-      new RegExp(`already holds a run with ${crashAt} records: pass --resume`),
+      new RegExp(`already holds a run with ${crashAt} records: pass --resume to continue it, --overwrite to replace it`),
     );
 
     const { summary } = await runBench({ config, out: dir, name: 'crashed', resume: true, progress: quiet() });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
-import { loadSweepConfig } from './config/load.ts';
+import { loadSweepConfig, type SweepConfig } from './config/load.ts';
 import { captureEnvironment } from './environment.ts';
 import { captureHardware } from './hardware.ts';
 import { planUnits } from './plan.ts';
@@ -11,6 +11,7 @@ import { defaultProgress, type Progress } from './progress.ts';
 import { RecordLog, type RunRecord, readRecords } from './records.ts';
 import { writeReport } from './report.ts';
 import { manifestOf, readManifest, resumeMismatch, runFiles, writeManifest } from './run-dir.ts';
+import { acquireRunLock } from './run-lock.ts';
 import { pairKey, type ShardSpec, shardRunName } from './shard.ts';
 import type { Summary } from './summary.ts';
 import { openSetup, runSweep, type SweepOptions } from './sweep.ts';
@@ -52,14 +53,34 @@ export async function runBench(options: RunOptions): Promise<{ dir: string; summ
   const name = options.name ?? (options.shard ? shardRunName(config.name, options.shard) : config.name);
   if (!/^[A-Za-z0-9][\w.+-]*$/.test(name)) throw new TrbenchError(`run name ${JSON.stringify(name)}: expected letters, digits and _ . + -`);
   const dir = path.resolve(options.out ?? RUNS_DIR, name);
+  if (options.resume && options.overwrite) throw new TrbenchError('--resume and --overwrite exclude each other');
+  // One process per run folder: a second run of the same name would interleave its records with ours.
+  mkdirSync(dir, { recursive: true });
+  const lock = acquireRunLock(dir);
+  try {
+    return await runInFolder(options, config, name, dir);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The part of {@link runBench} that runs with the run folder locked. */
+async function runInFolder(
+  options: RunOptions,
+  config: SweepConfig,
+  name: string,
+  dir: string,
+): Promise<{ dir: string; summary: Summary; files: string[] }> {
   const files = runFiles(dir);
   const now = manifestOf(config, name, options.shard);
   const environment = captureEnvironment();
   const session = { startedAt: new Date().toISOString(), resume: false, environment, hardware: captureHardware(environment) };
   let manifest = now;
 
-  if (options.resume && options.overwrite) throw new TrbenchError('--resume and --overwrite exclude each other');
+  let replaced: string | null = null;
   if (options.overwrite && existsSync(files.manifest)) {
+    const earlier = readRecords(files.records).records.length;
+    replaced = `replacing the earlier run in ${dir} (${earlier} records; --overwrite)`;
     // Only the files a run writes: a folder someone filled with other things keeps them.
     for (const f of [files.records, files.summary, files.reportMd, files.reportCsv, files.manifest]) rmSync(f, { force: true });
     rmSync(files.charts, { recursive: true, force: true });
@@ -74,19 +95,19 @@ export async function runBench(options: RunOptions): Promise<{ dir: string; summ
       session.resume = true;
     } else if (recorded > 0) {
       throw new TrbenchError(
-        `${dir} already holds a run with ${recorded} records: pass --resume to continue it, or --name to start another`,
+        `${dir} already holds a run with ${recorded} records: pass --resume to continue it, --overwrite to replace it, or --name to start another`,
       );
     } else {
       rmSync(files.records, { force: true });
     }
-  } else if (existsSync(dir) && !options.resume && existsSync(files.records)) {
+  } else if (!options.resume && existsSync(files.records)) {
     throw new TrbenchError(`${dir} holds records but no run.json; remove it or choose another --name`);
   }
-  mkdirSync(dir, { recursive: true });
   manifest = { ...manifest, sessions: [...manifest.sessions, session] };
   writeManifest(dir, manifest);
 
   const progress = options.progress ?? defaultProgress();
+  if (replaced) progress.line(replaced);
   for (const note of config.notes) progress.line(`note: ${note}`);
   if (now.shard) {
     const mine = now.units.reduce((s, u) => s + u.questions, 0);

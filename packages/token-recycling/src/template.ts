@@ -269,7 +269,7 @@ export function parseTemplate(spec: string, k: number): TreeTemplate {
   else if (spec.endsWith('.json')) template = readTemplateFile(spec);
   else
     throw new TrbenchError(
-      `unknown template ${JSON.stringify(spec)}: expected 2.2.2, chain:N, greedy:NODES:DEPTH or a .json file of rank paths`,
+      `unknown template ${JSON.stringify(spec)}: expected 2.2.2, chain:N, greedy:NODES:DEPTH, a .json file of rank paths, or auto (tuned for this model, backend and machine)`,
     );
   template.assertFits(k);
   return template;

@@ -1,7 +1,7 @@
 import { TrbenchError, validateSampling } from '@trbench/core';
 import { type Command, Option } from 'commander';
-import { positiveInt, runCommand } from '../cli-helpers.ts';
-import { runGenerate } from '../generate.ts';
+import { numberOption, positiveInt, runCommand } from '../cli-helpers.ts';
+import { renderGenerateText, runGenerate, wantsColor } from '../generate.ts';
 import { allMethodFlags, getMethod, methodNames, parseFlagValue, parseMethodParams } from '../methods/index.ts';
 import { openModel, parseBackend } from '../open-model.ts';
 
@@ -45,10 +45,10 @@ export function registerGenerateCommand(program: Command): void {
       }
       const params = parseMethodParams(method, raw, 'command line');
       const sampling = validateSampling({
-        temperature: Number(opts.temperature),
-        topK: Number(opts.topK),
-        topP: Number(opts.topP),
-        seed: Number(opts.seed),
+        temperature: numberOption('--temperature', opts.temperature as string),
+        topK: numberOption('--top-k', opts.topK as string),
+        topP: numberOption('--top-p', opts.topP as string),
+        seed: numberOption('--seed', opts.seed as string),
       });
       const needs = method.requirements(params);
       const { model, resolved } = await openModel({
@@ -79,13 +79,13 @@ export function registerGenerateCommand(program: Command): void {
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(report)}\n`);
         } else {
-          process.stdout.write(`${report.text}\n`);
+          process.stdout.write(renderGenerateText(report.prompt, report.text, wantsColor(process.stdout)));
           const lossless =
             report.losslessIdentical === undefined
               ? ''
               : `, lossless ${report.losslessIdentical ? 'yes' : `NO (first divergence at ${report.firstDivergence})`}`;
           process.stderr.write(
-            `[${report.method}] ${report.newTokens} tokens in ${report.steps} steps, MAT ${report.meanAcceptedTokens.toFixed(3)}, ` +
+            `[${report.method}] ${report.promptTokens}-token prompt${wantsColor(process.stdout) ? ' (dimmed above)' : ''}, ${report.newTokens} new tokens in ${report.steps} steps, MAT ${report.meanAcceptedTokens.toFixed(3)}, ` +
               `${report.wallMs.toFixed(1)} ms (${((report.newTokens / report.wallMs) * 1000).toFixed(1)} tok/s)${lossless}\n`,
           );
         }

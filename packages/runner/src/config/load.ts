@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type ResolvedModel, resolveModel } from '@trbench/assets';
 import type { SamplingOptions } from '@trbench/core';
 import { TrbenchError } from '@trbench/core';
-import { parseDocument } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import { loadDatasetSource } from '../datasets/load.ts';
 import { type PickRule, selectQuestions } from '../datasets/select.ts';
 import type { DatasetKind, Question } from '../datasets/types.ts';
@@ -99,13 +99,24 @@ class ConfigErrors {
   }
 }
 
+/**
+ * A YAML error on one line: the reason, where, and the offending line itself (the library's message
+ * ends with "at line 4, column 1:" and puts the excerpt on the next lines).
+ */
+export function yamlErrorLine(err: YAMLError, text: string): string {
+  const reason = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  if (!err.linePos) return reason;
+  const { line, col } = err.linePos[0];
+  const source = text.split(/\r?\n/)[line - 1] ?? '';
+  const excerpt = source.length > 80 ? `${source.slice(0, 77)}...` : source;
+  return `${reason} at line ${line}, column ${col}${excerpt.trim() ? `: ${JSON.stringify(excerpt)}` : ''}`;
+}
+
 function parseFile(file: string, display: string): unknown {
   if (!existsSync(file)) throw new TrbenchError(`config file not found: ${display}`);
   const text = readFileSync(file, 'utf8');
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new TrbenchError(`${display}: not valid YAML/JSON: ${doc.errors[0].message.split('\n')[0]}`);
-  }
+  if (doc.errors.length > 0) throw new TrbenchError(`${display}: not valid YAML/JSON: ${yamlErrorLine(doc.errors[0], text)}`);
   const value = doc.toJS();
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TrbenchError(
