@@ -65,6 +65,23 @@ export class Xoshiro128 {
     // Each loop below inlines one step of next() (r = its output) to keep the state in registers.
     switch (type) {
       case GGML_TYPE.F32:
+        if (((dst.byteOffset + o) & 3) === 0) {
+          // Aligned (the usual case: rows and tensors start on 4-byte boundaries): whole words at once.
+          const words = new Uint32Array(dst.buffer, dst.byteOffset + o, elements);
+          for (let i = 0; i < elements; i++) {
+            const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+            const t = s1 << 9;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = (s3 << 11) | (s3 >>> 21);
+            words[i] = ((r & 1) << 31) | ((118 + ((r >>> 1) & 3)) << 23) | (r >>> 9);
+          }
+          o += elements * 4;
+          break;
+        }
         for (let i = 0; i < elements; i++) {
           const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
           const t = s1 << 9;
@@ -84,6 +101,27 @@ export class Xoshiro128 {
         }
         break;
       case GGML_TYPE.F16:
+        if (((dst.byteOffset + o) & 3) === 0 && elements % 2 === 0) {
+          const words = new Uint32Array(dst.buffer, dst.byteOffset + o, elements / 2);
+          for (let i = 0; i < words.length; i++) {
+            const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+            const t = s1 << 9;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = (s3 << 11) | (s3 >>> 21);
+            // Same bits as the byte path below: the low half is the first element (little-endian).
+            words[i] =
+              ((r & 1) << 15) |
+              ((6 + ((r >>> 1) & 3)) << 10) |
+              ((r >>> 3) & 0x3ff) |
+              (((((r >>> 13) & 1) << 15) | ((6 + ((r >>> 14) & 3)) << 10) | ((r >>> 16) & 0x3ff)) << 16);
+          }
+          o += elements * 2;
+          break;
+        }
         for (let i = 0; i < elements; i += 2) {
           const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
           const t = s1 << 9;
