@@ -8,6 +8,7 @@ export { TokenHistory } from './history.ts';
 export { acceptHistogram, meanAcceptedTokens, StepLog, sum } from './metrics.ts';
 export { type BackendInfo, checkTargetModelOptions, type ModelInfo, type TargetModel, type TargetModelOptions } from './model.ts';
 export { Predictions, rankLogitsRow } from './predictions.ts';
+export { ProposalDistributions } from './proposals.ts';
 export { GREEDY, ProcessedDistribution, Rng, type SamplingOptions, validateSampling } from './sampling.ts';
 export { GreedyVerifier, SpeculativeSamplingVerifier, type Verifier } from './verifier.ts';
 export { Acceptance, verifyGreedy } from './verify.ts';
