@@ -35,6 +35,8 @@ export interface SpsOptions {
   vocabSize: number;
   /** What the records call the draft model (its spec). */
   draftModelLabel: string;
+  /** sha256 of the draft model's weights (recorded with the drafter's parameters). */
+  draftSha256?: string;
 }
 
 export const SPS_DEFAULTS = { gamma: 4 } as const;
@@ -143,9 +145,8 @@ export class SpsDrafter implements Drafter {
     this.targetIndex = new Int32Array(treeNodes);
     this.q = new ProcessedDistribution(draftVocab);
     this.proposals = new ProposalDistributions(this.maxDraftNodes, draftVocab);
-    this.params = tree
-      ? { draftModel: options.draftModelLabel, tree: tree.name, treeNodes: tree.nodes }
-      : { draftModel: options.draftModelLabel, gamma };
+    const identity = { draftModel: options.draftModelLabel, draftSha256: options.draftSha256 ?? draftModel.info.sha256 };
+    this.params = tree ? { ...identity, tree: tree.name, treeNodes: tree.nodes } : { ...identity, gamma };
   }
 
   beginRequest(history: TokenHistory, _promptPredictions: Predictions | null, sampling?: SamplingOptions | null): void {

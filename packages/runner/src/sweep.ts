@@ -1,4 +1,4 @@
-import { DecodeLoop, type TargetModel, TrbenchError } from '@trbench/core';
+import { DecodeLoop, type Drafter, type TargetModel, TrbenchError } from '@trbench/core';
 import type { ModelSetup, SweepConfig } from './config/load.ts';
 import { type QuestionOutcome, runQuestion } from './conversation.ts';
 import type { Question } from './datasets/types.ts';
@@ -130,15 +130,36 @@ async function runUnit(
   references: Map<string, RunRecord>,
   options: SweepOptions,
 ): Promise<void> {
-  const { config, log, progress } = options;
-  const { variant, dataset } = unit;
+  const { variant } = unit;
   const t0 = performance.now();
   const drafter = await variant.spec.create(variant.params, {
     vocabSize: model.info.vocabSize,
     modelSha256: unit.model.resolved.sha256,
     modelName: unit.model.resolved.name,
     model,
+    modelSpec: unit.model.spec,
+    sampled: unit.model.sampling !== undefined,
   });
+  try {
+    await runDrafter(unit, model, drafter, index, total, finished, references, options, t0);
+  } finally {
+    drafter.dispose?.();
+  }
+}
+
+async function runDrafter(
+  unit: Unit,
+  model: TargetModel,
+  drafter: Drafter,
+  index: number,
+  total: number,
+  finished: RunRecord[],
+  references: Map<string, RunRecord>,
+  options: SweepOptions,
+  t0: number,
+): Promise<void> {
+  const { config, log, progress } = options;
+  const { variant, dataset } = unit;
   const loop = new DecodeLoop(model, drafter);
   const template = promptTemplate(unit.model.template, unit.model.system);
   const maxNew = dataset.maxNewTokens;
