@@ -39,6 +39,12 @@ export function draftSpecOf(spec: string, targetSpec: string | undefined): strin
       `--draft-model ${spec}: expected self:layers=<i,j,...> (the target's layers the draft keeps, e.g. self:layers=0,1,2)`,
     );
   if (!targetSpec) throw new TrbenchError(`--draft-model ${spec} needs the target's model spec, which is not known here`);
+  // Layer subsets are built from stories260K's source (the assets' derived specs); other targets have none.
+  if (targetSpec !== 'stories260K' && !targetSpec.startsWith('stories260K:'))
+    throw new TrbenchError(
+      `--draft-model ${spec}: self-speculation needs a stories260K target (a derived spec stories260K:…), got ${targetSpec}`,
+    );
+  if (targetSpec.includes(':layers=')) throw new TrbenchError(`--draft-model ${spec}: the target ${targetSpec} is already a layer subset`);
   return `${targetSpec}:${rest}`;
 }
 
@@ -51,7 +57,6 @@ export function draftSpecOf(spec: string, targetSpec: string | undefined): strin
 export async function openDraftModel(req: DraftModelRequest): Promise<{ model: TargetModel; spec: string; sha256: string }> {
   const { target } = req;
   const self = req.spec.startsWith(SELF_PREFIX);
-  const spec = draftSpecOf(req.spec, req.targetSpec);
   const targetIdentity = await readGgufIdentity(target.info.path);
   if (self && targetIdentity.twinShape !== null) {
     throw new TrbenchError(
@@ -59,6 +64,7 @@ export async function openDraftModel(req: DraftModelRequest): Promise<{ model: T
         'so a layer-dropped draft would compute the same function for free; use another draft model (e.g. stories260K) on twins',
     );
   }
+  const spec = draftSpecOf(req.spec, req.targetSpec);
   const resolved = await resolveModel(spec);
   const draftIdentity = await readGgufIdentity(resolved.path);
   if (draftIdentity.vocabSize !== targetIdentity.vocabSize || draftIdentity.tokenizerSha256 !== targetIdentity.tokenizerSha256) {
