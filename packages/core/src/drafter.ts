@@ -1,5 +1,6 @@
 import type { Draft } from './draft.ts';
 import type { TokenHistory } from './history.ts';
+import type { TargetModel } from './model.ts';
 import type { Predictions } from './predictions.ts';
 import type { SamplingOptions } from './sampling.ts';
 import type { Acceptance } from './verify.ts';
@@ -28,6 +29,8 @@ export interface Drafter {
   readonly wantsPromptPredictions: boolean;
   /** Parameters that identify this configuration (recorded with results). */
   readonly params: Readonly<Record<string, unknown>>;
+  /** A second model the drafter runs (draft-model speculation); its identity is recorded with results. */
+  readonly draftModel?: TargetModel;
 
   /**
    * Called once per request after prefill. `promptPredictions` (only when `wantsPromptPredictions`) has

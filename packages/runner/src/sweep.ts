@@ -6,7 +6,7 @@ import { compareWithReference } from './lossless.ts';
 import { openModel } from './open-model.ts';
 import { planUnits, type Unit, unitKey } from './plan.ts';
 import type { Progress } from './progress.ts';
-import { type RecordLog, type RunRecord, recordKey } from './records.ts';
+import { type DraftModelIdentity, type RecordLog, type RunRecord, recordKey } from './records.ts';
 import { promptTemplate } from './templates.ts';
 
 export interface SweepOptions {
@@ -43,6 +43,10 @@ export async function openSetup(m: ModelSetup): Promise<TargetModel> {
 async function yieldToEventLoop(signal: AbortSignal | undefined): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
   if (signal?.aborted) throw signal.reason;
+}
+
+function draftIdentity(model: TargetModel): DraftModelIdentity {
+  return { name: model.info.name, sha256: model.info.sha256, backend: { ...model.backend } };
 }
 
 function sameOutcome(record: RunRecord, outcome: QuestionOutcome): boolean {
@@ -228,6 +232,7 @@ async function runDrafter(
       params: variant.params,
       maxNewTokens: maxNew,
       ...(sampling ? { sampling } : {}),
+      ...(drafter.draftModel ? { draftModel: draftIdentity(drafter.draftModel) } : {}),
       drafter: { warm: requestsBefore > 0, requestsBefore, warmupRuns },
       status: outcome.status,
       ...(outcome.skipReason ? { skipReason: outcome.skipReason } : {}),
