@@ -59,7 +59,7 @@ describe('sps report section', () => {
       '0.50',
       '2',
       '0.200',
-      '3.067',
+      '9.200',
       '',
     ]);
     expect(renderReportMarkdown(summary)).toContain('## Draft models (sps)');
