@@ -123,7 +123,8 @@ export class DecodeLoop {
     // The last prompt token is the first root: its KV is computed by the first step, as in the TR
     // reference. Prediction row i (cold-start seeding) follows prompt token i, for all but the last.
     if (prompt.length > 1) model.prefill(prompt.subarray(0, prompt.length - 1), promptPredictions);
-    drafter.beginRequest(history, promptPredictions);
+    const sampling = options.sampling && options.sampling.temperature > 0 ? options.sampling : null;
+    drafter.beginRequest(history, promptPredictions, sampling);
     const tPrefill = performance.now();
 
     let root = prompt[prompt.length - 1];

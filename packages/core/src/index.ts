@@ -9,6 +9,7 @@ export { acceptHistogram, meanAcceptedTokens, StepLog, sum } from './metrics.ts'
 export { type BackendInfo, checkTargetModelOptions, type ModelInfo, type TargetModel, type TargetModelOptions } from './model.ts';
 export { type PairedSpeedup, pairedSpeedup, studentTCdf, studentTQuantile, type Timed } from './paired-speedup.ts';
 export { Predictions, rankLogitsRow } from './predictions.ts';
+export { ProposalDistributions } from './proposals.ts';
 export { GREEDY, ProcessedDistribution, Rng, type SamplingOptions, validateSampling } from './sampling.ts';
 export { GreedyVerifier, SpeculativeSamplingVerifier, type Verifier } from './verifier.ts';
 export { Acceptance, verifyGreedy } from './verify.ts';

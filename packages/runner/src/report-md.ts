@@ -1,4 +1,5 @@
 import { SUBTASK_LABELS } from './datasets/spec-bench.ts';
+import { renderSpsSection } from './report-sps.ts';
 import { type MetricRow, OVERALL, type Summary } from './summary.ts';
 import { fixed, markdownTable } from './table.ts';
 
@@ -201,6 +202,7 @@ export function renderReportMarkdown(summary: Summary, chartFiles: readonly stri
       out.push(timeSplitTable(summary, m.id, d.id), '');
     }
   }
+  out.push(...renderSpsSection(summary));
   if (summary.skippedQuestions.length > 0) {
     out.push('## Skipped questions', '');
     out.push(

@@ -1,5 +1,5 @@
 import { type BackendInfo, type PairedSpeedup, pairedSpeedup } from '@trbench/core';
-import type { RunRecord } from './records.ts';
+import type { DraftModelIdentity, RunRecord } from './records.ts';
 import type { RunManifest } from './run-dir.ts';
 import { mean, pooledMat, pooledTokensPerSecond, questionTokensPerSecond, runSpeedup, sampleStd } from './spec-bench-metrics.ts';
 
@@ -65,6 +65,8 @@ export interface MetricRow {
    */
   time: TimeSplit;
   meanDraftNodes: number | null;
+  /** Draft models the records name (`sps`), distinct by sha256. */
+  draftModels?: DraftModelIdentity[];
   /** Σ of Spec-Bench's text re-count of tokens (comparison with the leaderboard only). */
   specBenchRecount: number;
 }
@@ -197,8 +199,15 @@ function metricRow(
     acceptHistogram: hist,
     time,
     meanDraftNodes: steps > 0 ? nodeSteps / steps : null,
+    ...draftModelsOf(done),
     specBenchRecount: recount,
   };
+}
+
+function draftModelsOf(records: readonly RunRecord[]): Pick<MetricRow, 'draftModels'> {
+  const bySha = new Map<string, DraftModelIdentity>();
+  for (const r of records) if (r.draftModel && !bySha.has(r.draftModel.sha256)) bySha.set(r.draftModel.sha256, r.draftModel);
+  return bySha.size > 0 ? { draftModels: [...bySha.values()] } : {};
 }
 
 /**

@@ -6,7 +6,7 @@ import { compareWithReference } from './lossless.ts';
 import { openModel } from './open-model.ts';
 import { type Block, planBlocks, type Unit, unitKey, variantOrder } from './plan.ts';
 import type { Progress } from './progress.ts';
-import { type RecordLog, type RunRecord, recordKey } from './records.ts';
+import { type DraftModelIdentity, type RecordLog, type RunRecord, recordKey } from './records.ts';
 import type { ShardRange } from './shard.ts';
 import { promptTemplate } from './templates.ts';
 
@@ -48,6 +48,10 @@ export async function openSetup(m: ModelSetup): Promise<TargetModel> {
 async function yieldToEventLoop(signal: AbortSignal | undefined): Promise<void> {
   await new Promise<void>((resolve) => setImmediate(resolve));
   if (signal?.aborted) throw signal.reason;
+}
+
+function draftIdentity(model: TargetModel): DraftModelIdentity {
+  return { name: model.info.name, sha256: model.info.sha256, backend: { ...model.backend } };
 }
 
 function sameOutcome(record: RunRecord, outcome: QuestionOutcome): boolean {
@@ -140,6 +144,8 @@ export async function runSweep(options: SweepOptions): Promise<void> {
 /** One unit of a block being run: its own drafter and decode loop, and what it has done so far. */
 interface Lane {
   unit: Unit;
+  /** The method's own drafter (the loop may run it wrapped); disposed when the block ends. */
+  drafter: Drafter;
   loop: DecodeLoop;
   /** Records of this unit already in the file (replayed, not rewritten). */
   finished: RunRecord[];
@@ -173,130 +179,139 @@ async function runBlock(
 
   // Every unfinished unit gets its drafter and warm-up up front; a finished unit needs neither.
   const lanes = new Map<Unit, Lane>();
-  for (const unit of block.units) {
-    const finished = byUnit.get(unit.key) ?? [];
-    if (finished.length >= block.questions.length) continue;
-    const t0 = performance.now();
-    const created = await unit.variant.spec.create(unit.variant.params, {
-      vocabSize: model.info.vocabSize,
-      modelSha256: block.model.resolved.sha256,
-      modelName: block.model.resolved.name,
-      model,
-    });
-    const drafter = options.wrapDrafter ? options.wrapDrafter(unit, created) : created;
-    const lane: Lane = {
-      unit,
-      loop: new DecodeLoop(model, drafter),
-      finished,
-      records: [...finished],
-      requests: 0,
-      warmupRuns: warmQuestion ? config.warmup : 0,
-      ms: 0,
-    };
-    for (let w = 0; warmQuestion && w < config.warmup; w++) {
-      progress.status(`${unit.variant.id} warm-up ${w + 1}/${config.warmup}`);
-      lane.requests += runQuestion(lane.loop, template, warmQuestion, maxNew, samplingFor(-1 - w)).turns.length;
-      await yieldToEventLoop(options.signal);
-    }
-    // In a shard, a drafter that carries state across requests replays, unrecorded, the dataset's questions
-    // before the shard's block (earlier shards'), as a one-machine run would have served them; a drafter
-    // that keeps no state skips them.
-    const first = block.questions[0] ?? 0;
-    if (first > 0 && (unit.variant.spec.carriesState?.(unit.variant.params) ?? true)) {
-      progress.line(
-        `shard: ${block.model.id} ${dataset.id} ${unit.variant.id}: replaying the ${first} questions before this shard's to rebuild the drafter state`,
-      );
-      for (let qi = 0; qi < first; qi++) {
-        progress.status(`${unit.variant.id} ${dataset.id} shard replay q ${dataset.questions[qi].id} (${qi + 1}/${first})`);
-        lane.requests += runQuestion(lane.loop, template, dataset.questions[qi], maxNew, samplingFor(qi)).turns.length;
+  try {
+    for (const unit of block.units) {
+      const finished = byUnit.get(unit.key) ?? [];
+      if (finished.length >= block.questions.length) continue;
+      const t0 = performance.now();
+      const created = await unit.variant.spec.create(unit.variant.params, {
+        vocabSize: model.info.vocabSize,
+        modelSha256: block.model.resolved.sha256,
+        modelName: block.model.resolved.name,
+        model,
+        modelSpec: block.model.spec,
+        sampled: sampling !== undefined,
+      });
+      const drafter = options.wrapDrafter ? options.wrapDrafter(unit, created) : created;
+      const lane: Lane = {
+        unit,
+        drafter: created,
+        loop: new DecodeLoop(model, drafter),
+        finished,
+        records: [...finished],
+        requests: 0,
+        warmupRuns: warmQuestion ? config.warmup : 0,
+        ms: 0,
+      };
+      for (let w = 0; warmQuestion && w < config.warmup; w++) {
+        progress.status(`${unit.variant.id} warm-up ${w + 1}/${config.warmup}`);
+        lane.requests += runQuestion(lane.loop, template, warmQuestion, maxNew, samplingFor(-1 - w)).turns.length;
         await yieldToEventLoop(options.signal);
       }
-    }
-    lane.ms += performance.now() - t0;
-    lanes.set(unit, lane);
-    if (finished.length > 0) {
-      progress.line(
-        `resuming ${block.model.id} ${dataset.id} ${unit.variant.id}: replaying ${finished.length} recorded questions to rebuild the drafter state`,
-      );
-    }
-  }
-
-  for (let pos = 0; pos < block.questions.length; pos++) {
-    const qi = block.questions[pos];
-    const question: Question = dataset.questions[qi];
-    const base = { model: block.model.id, dataset: dataset.id, repeat: block.repeat, questionId: question.id };
-    // The row of this question: each lane answers it (or replays it), in the rotation's order.
-    const fresh = new Map<Lane, { outcome: QuestionOutcome; requestsBefore: number; ms: number }>();
-    for (const i of variantOrder(block.units.length, qi)) {
-      const lane = lanes.get(block.units[i]);
-      if (!lane) continue;
-      const replay = pos < lane.finished.length;
-      const id = lane.unit.variant.id;
-      progress.status(`${id} ${dataset.id} ${replay ? 'replay ' : ''}q ${question.id} (${pos + 1}/${block.questions.length})`);
-      const requestsBefore = lane.requests;
-      const t0 = performance.now();
-      const outcome = runQuestion(lane.loop, template, question, maxNew, samplingFor(qi));
-      const ms = performance.now() - t0;
-      lane.ms += ms;
-      lane.requests += outcome.turns.length;
-      if (replay) {
-        if (!sameOutcome(lane.finished[pos], outcome)) {
-          throw new TrbenchError(
-            `cannot resume: replaying question ${question.id} of ${lane.unit.key} gave other tokens than recorded ` +
-              '(the method is not deterministic, or the code changed since the run started); start a new run',
-          );
+      // In a shard, a drafter that carries state across requests replays, unrecorded, the dataset's questions
+      // before the shard's block (earlier shards'), as a one-machine run would have served them; a drafter
+      // that keeps no state skips them.
+      const first = block.questions[0] ?? 0;
+      if (first > 0 && (unit.variant.spec.carriesState?.(unit.variant.params) ?? true)) {
+        progress.line(
+          `shard: ${block.model.id} ${dataset.id} ${unit.variant.id}: replaying the ${first} questions before this shard's to rebuild the drafter state`,
+        );
+        for (let qi = 0; qi < first; qi++) {
+          progress.status(`${unit.variant.id} ${dataset.id} shard replay q ${dataset.questions[qi].id} (${qi + 1}/${first})`);
+          lane.requests += runQuestion(lane.loop, template, dataset.questions[qi], maxNew, samplingFor(qi)).turns.length;
+          await yieldToEventLoop(options.signal);
         }
-      } else {
-        fresh.set(lane, { outcome, requestsBefore, ms });
+      }
+      lane.ms += performance.now() - t0;
+      lanes.set(unit, lane);
+      if (finished.length > 0) {
+        progress.line(
+          `resuming ${block.model.id} ${dataset.id} ${unit.variant.id}: replaying ${finished.length} recorded questions to rebuild the drafter state`,
+        );
+      }
+    }
+
+    for (let pos = 0; pos < block.questions.length; pos++) {
+      const qi = block.questions[pos];
+      const question: Question = dataset.questions[qi];
+      const base = { model: block.model.id, dataset: dataset.id, repeat: block.repeat, questionId: question.id };
+      // The row of this question: each lane answers it (or replays it), in the rotation's order.
+      const fresh = new Map<Lane, { outcome: QuestionOutcome; requestsBefore: number; ms: number }>();
+      for (const i of variantOrder(block.units.length, qi)) {
+        const lane = lanes.get(block.units[i]);
+        if (!lane) continue;
+        const replay = pos < lane.finished.length;
+        const id = lane.unit.variant.id;
+        progress.status(`${id} ${dataset.id} ${replay ? 'replay ' : ''}q ${question.id} (${pos + 1}/${block.questions.length})`);
+        const requestsBefore = lane.requests;
+        const t0 = performance.now();
+        const outcome = runQuestion(lane.loop, template, question, maxNew, samplingFor(qi));
+        const ms = performance.now() - t0;
+        lane.ms += ms;
+        lane.requests += outcome.turns.length;
+        if (replay) {
+          if (!sameOutcome(lane.finished[pos], outcome)) {
+            throw new TrbenchError(
+              `cannot resume: replaying question ${question.id} of ${lane.unit.key} gave other tokens than recorded ` +
+                '(the method is not deterministic, or the code changed since the run started); start a new run',
+            );
+          }
+        } else {
+          fresh.set(lane, { outcome, requestsBefore, ms });
+        }
+        await yieldToEventLoop(options.signal);
+      }
+      // Records of the row in config order (AR first), once AR's tokens for the question are known.
+      for (const [lane, { outcome, requestsBefore, ms }] of [...fresh].sort((a, b) => indexOf(a[0].unit) - indexOf(b[0].unit))) {
+        const { unit } = lane;
+        let lossless: RunRecord['lossless'] = null;
+        if (unit.variant.method !== 'ar' && !sampling) {
+          const reference = references.get(recordKey({ ...base, variant: '' }));
+          if (!reference) throw new Error(`no AR record for ${recordKey({ ...base, variant: 'ar' })}`);
+          const divergence = compareWithReference(reference.turns, outcome.turns);
+          lossless = divergence === null ? { identical: true } : { identical: false, ...divergence };
+        }
+        const record: RunRecord = {
+          v: 1,
+          session: options.session,
+          ...base,
+          modelSha256: block.model.resolved.sha256,
+          stopTokens: [...model.info.stopTokens],
+          backend: { ...model.backend },
+          template: template.name,
+          subtask: question.subtask,
+          category: question.category,
+          index: qi,
+          variant: unit.variant.id,
+          method: unit.variant.method,
+          params: unit.variant.params,
+          maxNewTokens: maxNew,
+          ...(sampling ? { sampling } : {}),
+          ...(lane.drafter.draftModel ? { draftModel: draftIdentity(lane.drafter.draftModel) } : {}),
+          drafter: { warm: requestsBefore > 0, requestsBefore, warmupRuns: lane.warmupRuns },
+          status: outcome.status,
+          ...(outcome.skipReason ? { skipReason: outcome.skipReason } : {}),
+          turns: outcome.turns,
+          newTokens: outcome.turns.reduce((s, t) => s + t.tokens.length, 0),
+          steps: outcome.turns.reduce((s, t) => s + t.steps, 0),
+          wallMs: outcome.turns.reduce((s, t) => s + t.timing.totalMs, 0),
+          cpuMs: outcome.turns.reduce((s, t) => s + (t.timing.cpuMs ?? 0), 0),
+          lossless,
+          finishedAt: new Date().toISOString(),
+        };
+        log.append(record);
+        lane.records.push(record);
+        if (unit.variant.method === 'ar') references.set(recordKey({ ...base, variant: '' }), record);
+        progress.advance({ variant: unit.variant.id, tokens: record.newTokens, ms });
+        options.afterRecord?.(record);
       }
       await yieldToEventLoop(options.signal);
     }
-    // Records of the row in config order (AR first), once AR's tokens for the question are known.
-    for (const [lane, { outcome, requestsBefore, ms }] of [...fresh].sort((a, b) => indexOf(a[0].unit) - indexOf(b[0].unit))) {
-      const { unit } = lane;
-      let lossless: RunRecord['lossless'] = null;
-      if (unit.variant.method !== 'ar' && !sampling) {
-        const reference = references.get(recordKey({ ...base, variant: '' }));
-        if (!reference) throw new Error(`no AR record for ${recordKey({ ...base, variant: 'ar' })}`);
-        const divergence = compareWithReference(reference.turns, outcome.turns);
-        lossless = divergence === null ? { identical: true } : { identical: false, ...divergence };
-      }
-      const record: RunRecord = {
-        v: 1,
-        session: options.session,
-        ...base,
-        modelSha256: block.model.resolved.sha256,
-        stopTokens: [...model.info.stopTokens],
-        backend: { ...model.backend },
-        template: template.name,
-        subtask: question.subtask,
-        category: question.category,
-        index: qi,
-        variant: unit.variant.id,
-        method: unit.variant.method,
-        params: unit.variant.params,
-        maxNewTokens: maxNew,
-        ...(sampling ? { sampling } : {}),
-        drafter: { warm: requestsBefore > 0, requestsBefore, warmupRuns: lane.warmupRuns },
-        status: outcome.status,
-        ...(outcome.skipReason ? { skipReason: outcome.skipReason } : {}),
-        turns: outcome.turns,
-        newTokens: outcome.turns.reduce((s, t) => s + t.tokens.length, 0),
-        steps: outcome.turns.reduce((s, t) => s + t.steps, 0),
-        wallMs: outcome.turns.reduce((s, t) => s + t.timing.totalMs, 0),
-        cpuMs: outcome.turns.reduce((s, t) => s + (t.timing.cpuMs ?? 0), 0),
-        lossless,
-        finishedAt: new Date().toISOString(),
-      };
-      log.append(record);
-      lane.records.push(record);
-      if (unit.variant.method === 'ar') references.set(recordKey({ ...base, variant: '' }), record);
-      progress.advance({ variant: unit.variant.id, tokens: record.newTokens, ms });
-      options.afterRecord?.(record);
+    for (const lane of lanes.values()) {
+      progress.line(unitLine(indexOf(lane.unit), total, lane.unit, lane.records, lane.ms / 1000));
     }
-    await yieldToEventLoop(options.signal);
-  }
-  for (const lane of lanes.values()) {
-    progress.line(unitLine(indexOf(lane.unit), total, lane.unit, lane.records, lane.ms / 1000));
+  } finally {
+    // Drafters that own native resources (a draft model) release them with the block.
+    for (const lane of lanes.values()) lane.drafter.dispose?.();
   }
 }

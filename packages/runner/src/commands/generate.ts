@@ -61,12 +61,15 @@ export function registerGenerateCommand(program: Command): void {
         contextSize,
         exposeLogits: sampling.temperature > 0,
       });
+      let drafter: Awaited<ReturnType<typeof method.create>> | undefined;
       try {
-        const drafter = await method.create(params, {
+        drafter = await method.create(params, {
           vocabSize: model.info.vocabSize,
           modelSha256: resolved.sha256,
           modelName: resolved.name,
           model,
+          modelSpec: String(opts.model),
+          sampled: sampling.temperature > 0,
         });
         const report = runGenerate({
           model,
@@ -91,6 +94,7 @@ export function registerGenerateCommand(program: Command): void {
         }
         if (report.losslessIdentical === false) process.exitCode = 3;
       } finally {
+        drafter?.dispose?.();
         model.dispose();
       }
     }),

@@ -9,6 +9,10 @@ export interface MethodContext {
   modelName: string;
   /** The opened target model (TR's `--template auto` tunes on it). */
   model: TargetModel;
+  /** The spec the target was resolved from (`sps` self-speculation derives its draft from it). */
+  modelSpec?: string;
+  /** Requests will sample (temperature > 0): a draft model must expose its logits. */
+  sampled?: boolean;
 }
 
 /** A command-line flag that sets one method parameter. */
