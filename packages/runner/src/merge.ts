@@ -57,13 +57,15 @@ function shardName(m: RunManifest): string {
  * position in the order a one-machine run writes them: block (model × dataset × repeat), then question,
  * then variant in config order.
  */
-export function plannedRecords(m: RunManifest): Map<string, { pair: string; questionId: string; order: number }> {
+export function plannedRecords(
+  m: RunManifest,
+): Map<string, { model: string; dataset: string; pair: string; questionId: string; order: number }> {
   const blocks = new Map<string, RunManifest['units']>();
   for (const u of m.units) {
     const key = JSON.stringify([u.model, u.dataset, u.repeat]);
     blocks.set(key, [...(blocks.get(key) ?? []), u]);
   }
-  const planned = new Map<string, { pair: string; questionId: string; order: number }>();
+  const planned = new Map<string, { model: string; dataset: string; pair: string; questionId: string; order: number }>();
   let order = 0;
   for (const units of blocks.values()) {
     const { model, dataset, repeat } = units[0];
@@ -72,7 +74,7 @@ export function plannedRecords(m: RunManifest): Map<string, { pair: string; ques
     for (const questionId of d.questions) {
       for (const u of units) {
         const key = recordKey({ model, dataset, repeat, variant: u.variant, questionId });
-        planned.set(key, { pair: `${model}/${dataset}`, questionId, order: order++ });
+        planned.set(key, { model, dataset, pair: `${model}/${dataset}`, questionId, order: order++ });
       }
     }
   }
@@ -145,16 +147,15 @@ export function coverageProblem(inputs: readonly MergeInput[]): string | null {
       seen.set(key, dir);
     }
   }
-  const missing = new Map<string, Set<string>>();
+  const missing = new Map<string, { model: string; dataset: string; ids: Set<string> }>();
   for (const [key, plan] of planned) {
     if (seen.has(key)) continue;
-    let set = missing.get(plan.pair);
-    if (!set) missing.set(plan.pair, (set = new Set()));
-    set.add(plan.questionId);
+    let entry = missing.get(plan.pair);
+    if (!entry) missing.set(plan.pair, (entry = { model: plan.model, dataset: plan.dataset, ids: new Set() }));
+    entry.ids.add(plan.questionId);
   }
-  for (const [pair, ids] of missing) {
+  for (const [pair, { model, dataset, ids }] of missing) {
     // Which given shard should have held them: an interrupted shard is resumed, not re-run.
-    const [model, dataset] = pair.split('/');
     const owners = new Set<string>();
     for (const i of inputs) {
       const range = i.manifest.shard?.ranges.find((r) => r.model === model && r.dataset === dataset);

@@ -230,5 +230,7 @@ describe('Spec-Bench answer files (stories260K)', () => {
     expect(m.notes.join(' ')).toMatch(/text identity/);
     expect(m.sessions[0].hardware?.label).toMatch(/^test box/);
     expect(s.models[0]).toMatchObject({ id: 'spec-bench', backendInfo: { name: 'spec-bench' } });
+    // without token ids there is no text to re-export: refused, not invented
+    await expect(exportSpecBench({ runDir: out, out: path.join(dir, 'again') })).rejects.toThrow(/hold no token ids/);
   });
 });

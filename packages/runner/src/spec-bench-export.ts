@@ -53,6 +53,11 @@ export async function exportSpecBench(options: ExportOptions): Promise<{ index: 
   const manifest = readManifest(runDir);
   const { records } = readRecords(runFiles(runDir).records);
   if (records.length === 0) throw new TrbenchError(`${runDir} holds no records to export`);
+  const textless = records.find((r) => r.status === 'done' && r.newTokens > 0 && r.turns.every((t) => t.tokens.length === 0));
+  if (textless)
+    throw new TrbenchError(
+      `${runDir}: its records hold no token ids (imported from Spec-Bench's own answers, e.g. ${textless.variant} question ${textless.questionId}): use the original answer files instead`,
+    );
   const out = path.resolve(options.out);
   const vocabularies = await openVocabularies(
     manifest.models.filter((m) => records.some((r) => r.model === m.id)),
