@@ -32,8 +32,16 @@ async function decodeAll(spec: string, backend: string): Promise<Int32Array[]> {
   }
 }
 const same = (a: Int32Array, b: Int32Array) => a.length === b.length && a.every((t, i) => t === b[i]);
+/** Tokens equal to the reference before the first difference. */
+const prefix = (a: Int32Array, b: Int32Array) => {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+};
 
-console.log(`greedy, ${stories.length} stories × ${maxNewTokens} tokens: prompts identical to stories260K`);
+console.log(
+  `greedy, ${stories.length} stories × ${maxNewTokens} tokens: prompts identical to stories260K (mean tokens before the first difference)`,
+);
 console.log(`| model | llama.cpp | onnx |\n|---|---:|---:|`);
 const reference = new Map<string, Int32Array[]>();
 for (const backend of ['llama.cpp', 'onnx']) reference.set(backend, await decodeAll('stories260K', backend));
@@ -42,7 +50,8 @@ for (const spec of specs) {
   for (const backend of ['llama.cpp', 'onnx']) {
     const want = reference.get(backend)!;
     const got = await decodeAll(spec, backend);
-    cells.push(`${got.filter((g, i) => same(g, want[i])).length}/${stories.length}`);
+    const meanPrefix = got.reduce((a, g, i) => a + prefix(g, want[i]), 0) / stories.length;
+    cells.push(`${got.filter((g, i) => same(g, want[i])).length}/${stories.length} (${meanPrefix.toFixed(0)})`);
   }
   console.log(`| ${spec} | ${cells.join(' | ')} |`);
 }
