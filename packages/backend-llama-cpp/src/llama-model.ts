@@ -9,11 +9,10 @@ import {
   type TargetModelOptions,
   TrbenchError,
 } from '@trbench/core';
+import { GGML_TYPE, type GpuChoice, type LlamaBatch, type LlamaLibrary, loadLlamaLibrary } from '@trbench/libllama';
+import { Vocabulary } from '@trbench/tokenizer';
 import koffi from 'koffi';
-import { GGML_TYPE, type LlamaBatch } from './abi.ts';
-import { type GpuChoice, type LlamaLibrary, loadLlamaLibrary } from './library.ts';
 import { SeqEncoder } from './seq-encoding.ts';
-import { Vocabulary } from './vocabulary.ts';
 
 export interface LlamaCppModelOptions extends TargetModelOptions {
   /** Path of the GGUF file. */
