@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import {
   type BackendInfo,
   checkTargetModelOptions,
@@ -153,7 +154,14 @@ export class LlamaCppModel implements TargetModel {
     const mparams = f.llama_model_default_params() as Record<string, unknown>;
     mparams.n_gpu_layers = lib.variant === 'cpu' ? 0 : (options.gpuLayers ?? -1);
     const model = f.llama_model_load_from_file(options.path, mparams);
-    if (!model) throw new TrbenchError(`llama.cpp could not load ${options.path}: ${lib.lastLog() || 'unknown error'}`);
+    if (!model) {
+      // llama.cpp says only "failed to load model" for a truncated file: give the size to compare.
+      const size = statSync(options.path, { throwIfNoEntry: false })?.size;
+      throw new TrbenchError(
+        `llama.cpp could not load ${options.path}: ${lib.lastLog() || 'unknown error'}` +
+          (size === undefined ? '' : ` (the file has ${size} bytes: is it complete? a damaged cached file is made again once deleted)`),
+      );
+    }
     return new LlamaCppModel(lib, model, options);
   }
 
