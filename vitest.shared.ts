@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Two files at once: the slowest package's proofs then share the machine instead of queueing.
+    maxWorkers: 2,
     testTimeout: 300_000,
     hookTimeout: 600_000,
     reporters: ['verbose', ['json', { outputFile: '.test-results/vitest.json' }]],
