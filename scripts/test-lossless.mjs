@@ -33,24 +33,15 @@ for (const p of readdirSync(packagesDir).sort()) {
   if (!existsSync(path.join(dir, 'package.json')) || !existsSync(path.join(dir, 'src'))) continue;
   const files = proofFiles(path.join(dir, 'src')).map((f) => path.relative(dir, f));
   if (files.length === 0) continue;
-  const report = path.join(dir, '.test-results', 'proofs.json');
+  // The shared vitest config's reporters: each test as it finishes, and the JSON report read below.
+  const report = path.join(dir, '.test-results', 'vitest.json');
   rmSync(report, { force: true });
   console.log(`\n== ${p}: full proofs in ${files.join(', ')}`);
-  const run = spawnSync(
-    'npx',
-    [
-      'vitest',
-      'run',
-      ...files,
-      '--testTimeout=0',
-      '--hookTimeout=0',
-      '--reporter=verbose',
-      '--reporter=json',
-      '--outputFile.json=.test-results/proofs.json',
-      ...process.argv.slice(2),
-    ],
-    { cwd: dir, stdio: 'inherit', env: { ...process.env, TRBENCH_PROOFS: 'full' } },
-  );
+  const run = spawnSync('npx', ['vitest', 'run', ...files, '--testTimeout=0', '--hookTimeout=0', ...process.argv.slice(2)], {
+    cwd: dir,
+    stdio: 'inherit',
+    env: { ...process.env, TRBENCH_PROOFS: 'full' },
+  });
   if (run.status !== 0) status = 1;
   if (!existsSync(report)) {
     console.log(`no test report from ${p}`);

@@ -52,7 +52,7 @@ function runBoth(prompts: Int32Array[]): { trbench: number[]; paper: number[] } 
 }
 
 // Long on a loaded 2-core machine (two decoders over the whole suite); the timeout only guards a hang.
-describe('TR step structure (2.2.2, k = 8, hot start, 200 new tokens)', { timeout: 900_000 }, () => {
+describe('TR step structure (2.2.2, k = 8, hot start, 200 new tokens)', { timeout: proofScale(900_000, 0) }, () => {
   it('per-prompt steps on the story suite equal the golden file and the paper loop', () => {
     // Hot start carries the matrix in suite order, so the first prompts' steps do not depend on the rest:
     // `npm test` checks the first 6 against the golden file, `npm run test:lossless` all 48.

@@ -100,7 +100,7 @@ class TopKMembershipVerifier implements Verifier {
 
 // `npm test` checks T = 1.0 in one context; `npm run test:lossless` (CI) both temperatures and contexts.
 // The timeout only guards a hang.
-describe('lossless speculative sampling with Token Recycling trees', { timeout: 900_000 }, () => {
+describe('lossless speculative sampling with Token Recycling trees', { timeout: proofScale(900_000, 0) }, () => {
   for (const temperature of proofScale([1.0], [0.7, 1.0])) {
     const sampling = { temperature, topK: 0, topP: 0.9 };
     it(`T = ${temperature}, top-p 0.9: the joint law of the next 2 tokens equals plain sampling`, () => {
