@@ -35,10 +35,11 @@ export interface GgufTensor {
   data: Float32Array;
 }
 
-const ALIGNMENT = 32;
+/** Alignment of tensor payloads (GGUF's default `general.alignment`). */
+export const ALIGNMENT = 32;
 
 /** Little-endian byte sink that grows as needed. */
-class ByteWriter {
+export class ByteWriter {
   private buf = Buffer.alloc(1 << 16);
   length = 0;
   private ensure(n: number): void {
@@ -92,7 +93,7 @@ class ByteWriter {
   }
 }
 
-function writeValue(w: ByteWriter, v: GgufValue): void {
+export function writeValue(w: ByteWriter, v: GgufValue): void {
   switch (v.type) {
     case 'u32':
       w.u32(GGUF_TYPE.UINT32);

@@ -2,13 +2,18 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, st
 import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
 import { writeFileAtomic } from './atomic-write.ts';
+import { resolveDerived } from './derived.ts';
 import { stampFile, verifyStampedFile } from './file-stamp.ts';
 import { GgufMetadata } from './gguf-metadata.ts';
+import type { WriteProgress } from './gguf-stream.ts';
 import { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 import { convertLlama2cToGguf } from './llama2c.ts';
+import { parseModelSpec } from './model-spec.ts';
 import { cacheDir } from './paths.ts';
+import { generationProgress } from './progress.ts';
 import { FILES } from './registry.ts';
 import { downloadTo, ensureFile } from './store.ts';
+import { resolveTwin } from './twin/resolve.ts';
 
 /** A model file ready to load, with what every record needs to identify it. */
 export interface ResolvedModel {
@@ -92,13 +97,23 @@ export function parseHfUri(uri: string): { repo: string; file: string; revision:
 }
 
 /**
- * Resolves a model spec: a known name (`stories260K`), a path to a `.gguf` file, or
+ * Resolves a model spec: a known name (`stories260K`), a model trbench builds from it
+ * (`stories260K:layers=0,1,2,4`, `stories260K:q8_0`, `twin:<shape>[:<type>]`; generated into the cache
+ * once, with progress on stderr unless `onProgress` is given), a path to a `.gguf` file, or
  * `hf:owner/repo/file.gguf[@rev]` (downloaded into the cache once).
  */
-export async function resolveModel(spec: string, options: { expectedSha256?: string } = {}): Promise<ResolvedModel> {
+export async function resolveModel(
+  spec: string,
+  options: { expectedSha256?: string; onProgress?: WriteProgress } = {},
+): Promise<ResolvedModel> {
   let resolved: ResolvedModel;
+  const built = parseModelSpec(spec);
   if (spec === 'stories260K') {
     resolved = await stories260K();
+  } else if (built?.kind === 'derived') {
+    resolved = await resolveDerived(built, await stories260K(), options.onProgress ?? generationProgress(built.canonical));
+  } else if (built?.kind === 'twin') {
+    resolved = await resolveTwin(built, await stories260K(), options.onProgress ?? generationProgress(built.name));
   } else if (spec.startsWith('hf:')) {
     const { repo, file, revision } = parseHfUri(spec);
     const target = path.join(cacheDir(), 'hf', repo, revision, file);
@@ -128,7 +143,8 @@ export async function resolveModel(spec: string, options: { expectedSha256?: str
     };
   } else {
     throw new TrbenchError(
-      `unknown model ${JSON.stringify(spec)}: use one of ${KNOWN_MODELS.join(', ')}, a path to a .gguf file, or hf:<owner>/<repo>/<file>.gguf`,
+      `unknown model ${JSON.stringify(spec)}: use one of ${KNOWN_MODELS.join(', ')}, stories260K:[layers=<i,j,...>:]<type>, ` +
+        `twin:<shape>[:<type>], a path to a .gguf file, or hf:<owner>/<repo>/<file>.gguf`,
     );
   }
   if (options.expectedSha256 && options.expectedSha256 !== resolved.sha256) {

@@ -187,6 +187,15 @@ export class LlamaCppModel implements TargetModel {
     this.lastDraftCount = 0;
   }
 
+  truncate(length: number): void {
+    if (!Number.isInteger(length) || length < 0 || length > this.committed)
+      throw new RangeError(`truncate length must be an integer in 0..${this.committed}, got ${length}`);
+    // Every sequence: also drops the cells of a draft that was evaluated but never committed.
+    this.lib.f.llama_memory_seq_rm(this.mem, -1, length, -1);
+    this.committed = length;
+    this.lastDraftCount = 0;
+  }
+
   prefill(tokens: ArrayLike<number>, out?: Predictions | null): void {
     if (out && out.capacity < tokens.length)
       throw new RangeError(`prediction buffer holds ${out.capacity} rows, prefill has ${tokens.length}`);

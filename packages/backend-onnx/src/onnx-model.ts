@@ -181,6 +181,14 @@ export class OnnxModel implements TargetModel {
     this.lastDraftCount = 0;
   }
 
+  truncate(length: number): void {
+    if (!Number.isInteger(length) || length < 0 || length > this.committed)
+      throw new RangeError(`truncate length must be an integer in 0..${this.committed}, got ${length}`);
+    // Rows past `length` are simply overwritten by the next forward.
+    this.committed = length;
+    this.lastDraftCount = 0;
+  }
+
   prefill(tokens: ArrayLike<number>, out?: Predictions | null): void {
     if (out && out.capacity < tokens.length)
       throw new RangeError(`prediction buffer holds ${out.capacity} rows, prefill has ${tokens.length}`);

@@ -6,6 +6,7 @@ export { JacobiWindow } from './lookahead-window.ts';
 export { findPromptLookup, PLD_PRESETS, PldDrafter, type PldOptions, type PldVariant } from './pld.ts';
 export { PrefixTrie } from './prefix-trie.ts';
 export { REST_DEFAULTS, RestDrafter, type RestOptions } from './rest.ts';
+export { SPS_DEFAULTS, SpsDrafter, type SpsOptions, type SpsTreeShape, spsDraftModelRequirements, spsMaxDraftNodes } from './sps.ts';
 export { buildSuffixArray, suffixRange } from './suffix-array.ts';
 export { SUFFIX_DEFAULTS, SuffixDecodingDrafter, type SuffixOptions } from './suffix-decoding.ts';
 export { type SpeculateOptions, SuffixDraft, SuffixTree } from './suffix-tree.ts';

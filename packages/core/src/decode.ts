@@ -39,8 +39,10 @@ export interface GenerationResult {
     prefillMs: number;
     draftMs: number;
     forwardMs: number;
+    /** The verifier: matching the draft against the predictions (greedy) or the sampling rule. */
+    verifyMs: number;
     updateMs: number;
-    /** Verification, KV pruning and bookkeeping. */
+    /** KV pruning (commit) and the loop's bookkeeping. */
     otherMs: number;
     /** Wall time of the whole request: prefill and every step. */
     totalMs: number;
@@ -121,7 +123,8 @@ export class DecodeLoop {
     // The last prompt token is the first root: its KV is computed by the first step, as in the TR
     // reference. Prediction row i (cold-start seeding) follows prompt token i, for all but the last.
     if (prompt.length > 1) model.prefill(prompt.subarray(0, prompt.length - 1), promptPredictions);
-    drafter.beginRequest(history, promptPredictions);
+    const sampling = options.sampling && options.sampling.temperature > 0 ? options.sampling : null;
+    drafter.beginRequest(history, promptPredictions, sampling);
     const tPrefill = performance.now();
 
     let root = prompt[prompt.length - 1];
@@ -141,6 +144,7 @@ export class DecodeLoop {
       model.evaluate(draft, predictions);
       const tEvaluated = performance.now();
       verifier.verify(draft, predictions, model, acceptance);
+      const tVerified = performance.now();
       model.commit(acceptance.path, acceptance.length);
 
       // Commit accepted drafts (path[1..]) then the bonus token, stopping exactly at the limits.
@@ -166,13 +170,14 @@ export class DecodeLoop {
       log.draftNodes[s] = draft.count;
       log.draftMs[s] = tDrafted - tStep;
       log.forwardMs[s] = tEvaluated - tDrafted;
+      log.verifyMs[s] = tVerified - tEvaluated;
       // The TR reference breaks before its update when the stop (EOS or the length limit) falls inside
       // the accepted drafts, and updates first when the request ends at the bonus token.
       const tBeforeUpdate = performance.now();
       if (!stoppedInDrafts) drafter.observe(draft, predictions, acceptance, history);
       const tUpdated = performance.now();
       log.updateMs[s] = tUpdated - tBeforeUpdate;
-      log.otherMs[s] = tBeforeUpdate - tEvaluated;
+      log.otherMs[s] = tBeforeUpdate - tVerified;
       if (finished) break;
       root = acceptance.bonusToken;
     }
@@ -192,6 +197,7 @@ export class DecodeLoop {
         prefillMs: tPrefill - t0,
         draftMs: sum(log.draftMs.subarray(0, steps)),
         forwardMs: sum(log.forwardMs.subarray(0, steps)),
+        verifyMs: sum(log.verifyMs.subarray(0, steps)),
         updateMs: sum(log.updateMs.subarray(0, steps)),
         otherMs: sum(log.otherMs.subarray(0, steps)),
         totalMs: tEnd - t0,

@@ -1,3 +1,5 @@
+import type { ProposalDistributions } from './proposals.ts';
+
 /**
  * A draft: the tokens one forward pass evaluates after the committed prefix.
  *
@@ -32,6 +34,11 @@ export class Draft {
   /** First child / next sibling links, in insertion order; -1 terminates. */
   readonly firstChild: Int32Array;
   readonly nextSibling: Int32Array;
+  /**
+   * The distributions the drafter drew its tokens from, when it sampled them (a draft model at temperature
+   * > 0); null = deterministic proposals. Owned by the drafter, attached in `propose`; `reset` detaches it.
+   */
+  proposals: ProposalDistributions | null = null;
   private readonly lastChild: Int32Array;
   private extraEdges = false;
   private deepest = 0;
@@ -53,6 +60,7 @@ export class Draft {
   /** Empties the draft and places the root token. */
   reset(rootToken: number): void {
     this.count = 1;
+    this.proposals = null;
     this.extraEdges = false;
     this.deepest = 0;
     this.tokens[0] = rootToken;
@@ -154,6 +162,12 @@ export class Draft {
       this.depth[j] = this.depth[i];
       this.verifiable[j] = this.verifiable[i];
       this.parent[j] = i === 0 ? -1 : remap[this.parent[i]];
+      const q = this.proposals;
+      if (q && j !== i) {
+        // Proposal rows follow their nodes (j < i: moving forward in place is safe).
+        q.marked[j] = q.marked[i];
+        if (q.marked[i] === 1) q.probs.copyWithin(q.offset(j), q.offset(i), q.offset(i) + q.vocabSize);
+      }
     }
     this.count = kept;
     this.deepest = 0;

@@ -1,6 +1,8 @@
 import type { Draft } from './draft.ts';
 import type { TokenHistory } from './history.ts';
+import type { TargetModel } from './model.ts';
 import type { Predictions } from './predictions.ts';
+import type { SamplingOptions } from './sampling.ts';
 import type { Acceptance } from './verify.ts';
 
 /** What a drafter needs to know about the model it drafts for. */
@@ -27,13 +29,17 @@ export interface Drafter {
   readonly wantsPromptPredictions: boolean;
   /** Parameters that identify this configuration (recorded with results). */
   readonly params: Readonly<Record<string, unknown>>;
+  /** A second model the drafter runs (draft-model speculation); its identity is recorded with results. */
+  readonly draftModel?: TargetModel;
 
   /**
    * Called once per request after prefill. `promptPredictions` (only when `wantsPromptPredictions`) has
    * `promptLength - 1` rows: row i is the prediction after prompt token i; the last prompt token is the
-   * first root and is predicted by the first step.
+   * first root and is predicted by the first step. `sampling` is the request's sampling (null = greedy):
+   * a drafter that draws its tokens from a distribution (a draft model) needs it and attaches what it drew
+   * from to the draft (`Draft.proposals`); every other drafter ignores it.
    */
-  beginRequest(history: TokenHistory, promptPredictions: Predictions | null): void;
+  beginRequest(history: TokenHistory, promptPredictions: Predictions | null, sampling?: SamplingOptions | null): void;
   /** Adds nodes under the root (`draft` arrives reset to the last committed token). */
   propose(history: TokenHistory, draft: Draft): void;
   /**
@@ -46,4 +52,6 @@ export interface Drafter {
   observe(draft: Draft, predictions: Predictions, acceptance: Acceptance, history: TokenHistory): void;
   /** Called once when the request is finished. */
   endRequest(history: TokenHistory): void;
+  /** Releases what the drafter owns (a draft model's native resources); optional. */
+  dispose?(): void;
 }

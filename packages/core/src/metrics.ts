@@ -5,6 +5,7 @@ export class StepLog {
   draftNodes: Int32Array;
   draftMs: Float64Array;
   forwardMs: Float64Array;
+  verifyMs: Float64Array;
   updateMs: Float64Array;
   otherMs: Float64Array;
 
@@ -13,6 +14,7 @@ export class StepLog {
     this.draftNodes = new Int32Array(capacity);
     this.draftMs = new Float64Array(capacity);
     this.forwardMs = new Float64Array(capacity);
+    this.verifyMs = new Float64Array(capacity);
     this.updateMs = new Float64Array(capacity);
     this.otherMs = new Float64Array(capacity);
   }
@@ -33,6 +35,7 @@ export class StepLog {
     this.draftNodes = grow(this.draftNodes);
     this.draftMs = grow(this.draftMs);
     this.forwardMs = grow(this.forwardMs);
+    this.verifyMs = grow(this.verifyMs);
     this.updateMs = grow(this.updateMs);
     this.otherMs = grow(this.otherMs);
   }

@@ -84,6 +84,11 @@ export interface TargetModel {
    */
   commit(pathNodes: Int32Array, pathLength: number): void;
   /**
+   * Forgets the committed tokens from position `length` on (0 <= length <= committedLength). A draft model
+   * uses it to roll back rejected drafts; a backend without it cannot serve as one.
+   */
+  truncate?(length: number): void;
+  /**
    * Raw logits after node `row` of the last evaluation (a view, valid until the next call). Sampling needs
    * it for the nodes it visits; backends that cannot expose logits leave it out and only decode greedily.
    */

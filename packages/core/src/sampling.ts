@@ -173,6 +173,37 @@ export class ProcessedDistribution {
     this.weights[i] = 0;
   }
 
+  /**
+   * Replaces the distribution by the residual of a rejected proposal q, normalised: max(0, p − q) where p
+   * is the current (renormalised) distribution and `q[offset + token]` a dense probability row. Returns
+   * false, leaving the distribution unchanged, when nothing is left (p = q up to rounding).
+   */
+  subtractProposal(q: Float64Array, offset: number): boolean {
+    const inv = 1 / this.mass;
+    let residual = 0;
+    for (let i = 0; i < this.size; i++) {
+      const w = this.weights[i];
+      if (w > 0) residual += Math.max(0, w * inv - q[offset + this.ids[i]]);
+    }
+    if (!(residual > 0)) return false;
+    for (let i = 0; i < this.size; i++) {
+      const w = this.weights[i];
+      this.weights[i] = w > 0 ? Math.max(0, w * inv - q[offset + this.ids[i]]) : 0;
+    }
+    this.mass = residual;
+    return true;
+  }
+
+  /** Writes the remaining distribution, normalised, as a dense row `out[offset + token]` (zero elsewhere). */
+  writeDense(out: Float64Array, offset: number): void {
+    out.fill(0, offset, offset + this.vocabSize);
+    const inv = 1 / this.mass;
+    for (let i = 0; i < this.size; i++) {
+      const w = this.weights[i];
+      if (w > 0) out[offset + this.ids[i]] = w * inv;
+    }
+  }
+
   /** Draws a token from the remaining distribution. */
   sample(rng: Rng): number {
     let u = rng.next() * this.mass;

@@ -26,7 +26,7 @@ export class GreedyVerifier implements Verifier {
 }
 
 /**
- * Lossless speculative sampling for deterministic drafts (trees and chains).
+ * Lossless speculative sampling for trees and chains, deterministic or drawn from a draft distribution.
  *
  * At an accepted node with processed distribution p, its verifiable children are tried in draft order:
  * child token x is accepted with probability p'(x), where p' is p with every earlier rejected sibling
@@ -35,6 +35,13 @@ export class GreedyVerifier implements Verifier {
  * has exactly distribution p: P(x₁) = p(x₁), P(x₂) = (1 − p(x₁))·p(x₂)/(1 − p(x₁)), … (SpecInfer's
  * multi-candidate rule). Descending into the accepted child continues with the model's distribution there,
  * so the whole sequence is distributed as plain ancestral sampling.
+ *
+ * A node drawn from a proposal q (`draft.proposals`, e.g. a draft model's own distribution) is accepted
+ * with min(1, p'(x)/q(x)) and its rejection leaves the residual max(0, p' − q), renormalised: the standard
+ * speculative-sampling step (Leviathan et al., Chen et al.) and, over siblings, SpecInfer's multi-candidate
+ * rule with each candidate's own q (q conditioned on the siblings drawn before it). A point mass q = δ(x)
+ * gives back the rule above, so both kinds of node mix freely. Each step emits exactly p': the accepted
+ * part is min(p', q) and the rest is (1 − Σ min(p', q))·residual = max(0, p' − q).
  */
 export class SpeculativeSamplingVerifier implements Verifier {
   readonly name = 'speculative-sampling';
@@ -58,6 +65,7 @@ export class SpeculativeSamplingVerifier implements Verifier {
     if (!model.nodeLogits) throw new TrbenchError(`backend ${model.backend.name} cannot sample: it does not expose node logits`);
     const dist = this.dist;
     const tokens = draft.tokens;
+    const proposals = draft.proposals;
     let node = 0;
     let length = 0;
     out.path[length++] = 0;
@@ -68,6 +76,18 @@ export class SpeculativeSamplingVerifier implements Verifier {
         if (draft.verifiable[c] !== 1) continue;
         const x = tokens[c];
         const p = dist.probability(x);
+        if (proposals !== null && proposals.marked[c] === 1) {
+          // Drawn from q: accept with min(1, p/q), else continue with the residual max(0, p − q).
+          const off = proposals.offset(c);
+          const q = proposals.probs[off + x];
+          if (!(q > 0)) throw new Error(`draft node ${c} (token ${x}) has proposal probability ${q}: it cannot have been drawn from it`);
+          if (p > 0 && this.rng.next() * q < p) {
+            accepted = c;
+            break;
+          }
+          if (!dist.subtractProposal(proposals.probs, off)) dist.remove(x);
+          continue;
+        }
         if (p > 0 && this.rng.next() < p) {
           accepted = c;
           break;

@@ -10,8 +10,6 @@ const HEIGHT = 560;
 /** Tableau 10: distinguishable, also in grey-scale print. */
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 const AR_COLOR = '#8c8c8c';
-/** Share of each variant's steps the accepted-length histogram shows before lumping the rest into one `n+` bar. */
-const HISTOGRAM_COVERAGE = 0.97;
 
 /** The same colour for a variant in every chart of a run: AR grey, the others in config order. */
 function colorOf(summary: Summary, variant: string): string {
@@ -49,26 +47,101 @@ const whiteBackground: Plugin = {
   },
 };
 
-/** Prints each bar's value above it, so numbers can be read without the grid. */
-function barValues(digits: number): Plugin {
+/** Every value label of every chart: two decimals (a 0.07× speedup and a 2.81 MAT read the same way). */
+const LABEL_DIGITS = 2;
+
+/** `[low, high]` whiskers per bar of each dataset (by dataset index); null where there is no interval. */
+type Whiskers = ((readonly [number, number] | null)[] | undefined)[];
+
+/**
+ * Draws each bar's 95 % interval as a whisker (an open end with an arrow where it leaves the plot) and
+ * prints the bar's value above the bar or whisker, turned upright when the bar is narrower than the text.
+ */
+function barValues(whiskers: Whiskers = []): Plugin {
   return {
     id: 'trbenchBarValues',
     afterDatasetsDraw(chart) {
-      const { ctx } = chart;
+      const { ctx, chartArea } = chart;
+      const y = chart.scales.y;
       ctx.save();
       ctx.font = `11px "${FONT}"`;
-      ctx.fillStyle = '#222';
-      ctx.textAlign = 'center';
-      ctx.textBaseline = 'bottom';
       chart.data.datasets.forEach((ds, i) => {
         const meta = chart.getDatasetMeta(i);
         if (meta.hidden) return;
         meta.data.forEach((el, j) => {
           const v = ds.data[j];
           if (typeof v !== 'number' || !Number.isFinite(v)) return;
-          // Small values keep two significant digits (a 0.07× speedup must not print as 0.1).
-          ctx.fillText(Math.abs(v) < 0.1 && v !== 0 ? v.toPrecision(2) : v.toFixed(digits), el.x, el.y - 3);
+          const barWidth = (el as unknown as { width?: number }).width ?? 8;
+          let top = el.y;
+          const w = whiskers[i]?.[j];
+          if (w && y) {
+            const lo = Math.min(chartArea.bottom, y.getPixelForValue(w[0]));
+            const clipped = y.getPixelForValue(w[1]) < chartArea.top;
+            const hi = Math.max(chartArea.top, y.getPixelForValue(w[1]));
+            const half = Math.min(6, Math.max(2, barWidth / 4));
+            ctx.strokeStyle = '#222';
+            ctx.lineWidth = 1.5;
+            ctx.beginPath();
+            ctx.moveTo(el.x, lo);
+            ctx.lineTo(el.x, hi);
+            ctx.moveTo(el.x - half, lo);
+            ctx.lineTo(el.x + half, lo);
+            if (clipped) {
+              ctx.moveTo(el.x - half, hi + half);
+              ctx.lineTo(el.x, hi);
+              ctx.lineTo(el.x + half, hi + half);
+            } else {
+              ctx.moveTo(el.x - half, hi);
+              ctx.lineTo(el.x + half, hi);
+            }
+            ctx.stroke();
+            // a label above a clipped whisker would leave the plot: put it beside the bar's top instead
+            if (!clipped) top = Math.min(top, hi);
+          }
+          const text = v.toFixed(LABEL_DIGITS);
+          // a white halo keeps the label readable where a whisker or grid line crosses it
+          const label = (x: number, yy: number) => {
+            ctx.strokeStyle = '#fff';
+            ctx.lineWidth = 3;
+            ctx.strokeText(text, x, yy);
+            ctx.fillStyle = '#222';
+            ctx.fillText(text, x, yy);
+          };
+          if (ctx.measureText(text).width + 2 <= barWidth) {
+            ctx.textAlign = 'center';
+            ctx.textBaseline = 'bottom';
+            label(el.x, top - 3);
+          } else {
+            ctx.save();
+            ctx.translate(el.x, top - 3);
+            ctx.rotate(-Math.PI / 2);
+            ctx.textAlign = 'left';
+            ctx.textBaseline = 'middle';
+            label(0, 0);
+            ctx.restore();
+          }
         });
+      });
+      ctx.restore();
+    },
+  };
+}
+
+/** Text in the slot of categories that have no bars (e.g. `skipped: context`), so a gap is not silent. */
+function categoryNotes(notes: readonly (string | null)[]): Plugin {
+  return {
+    id: 'trbenchCategoryNotes',
+    afterDatasetsDraw(chart) {
+      const x = chart.scales.x;
+      if (!x) return;
+      const { ctx, chartArea } = chart;
+      ctx.save();
+      ctx.font = `italic 13px "${FONT}"`;
+      ctx.fillStyle = '#666';
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'bottom';
+      notes.forEach((note, i) => {
+        if (note) ctx.fillText(note, x.getPixelForValue(i), chartArea.bottom - 6);
       });
       ctx.restore();
     },
@@ -101,9 +174,10 @@ function referenceLine(value: number, label: string): Plugin {
   };
 }
 
-function render(config: ChartConfiguration, plugins: Plugin[] = []): Buffer {
+/** Draws one chart on a canvas of the given size (the chart stays alive until `destroy`). */
+function draw(config: ChartConfiguration, plugins: Plugin[], width: number, height: number) {
   setup();
-  const canvas = createCanvas(WIDTH, HEIGHT);
+  const canvas = createCanvas(width, height);
   const chart = new Chart(
     canvas as unknown as ConstructorParameters<typeof Chart>[0],
     {
@@ -112,9 +186,27 @@ function render(config: ChartConfiguration, plugins: Plugin[] = []): Buffer {
       plugins: [whiteBackground, ...plugins, ...(config.plugins ?? [])],
     } as ChartConfiguration,
   );
+  return { canvas, chart };
+}
+
+function render(config: ChartConfiguration, plugins: Plugin[] = []): Buffer {
+  const { canvas, chart } = draw(config, plugins, WIDTH, HEIGHT);
   const png = canvas.toBuffer('image/png');
   chart.destroy();
   return png;
+}
+
+/** Two charts side by side in one PNG (two panels: one quantity per y-axis). */
+function renderPanels(left: [ChartConfiguration, Plugin[]], right: [ChartConfiguration, Plugin[]]): Buffer {
+  const width = WIDTH * 1.2;
+  const out = createCanvas(width, HEIGHT);
+  const ctx = out.getContext('2d');
+  [left, right].forEach(([config, plugins], i) => {
+    const { canvas, chart } = draw(config, plugins, width / 2, HEIGHT);
+    ctx.drawImage(canvas, (i * width) / 2, 0);
+    chart.destroy();
+  });
+  return out.toBuffer('image/png');
 }
 
 function title(text: string, subtitle?: string) {
@@ -133,34 +225,98 @@ export function fileSafe(id: string): string {
   return id.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '');
 }
 
+/** The 95 % interval of a row's paired speedup, when it has one. */
+function whiskerOf(r: MetricRow | undefined): readonly [number, number] | null {
+  const ci = r?.speedupCi;
+  return ci && ci.low !== null && ci.high !== null ? [ci.low, ci.high] : null;
+}
+
+/**
+ * Top of a speedup axis: AR's 1× always in view, room for labels above the bars and for whiskers, but a
+ * whisker of a subtask with one or two questions (t with 1 degree of freedom is 12.7) cannot squash the
+ * bars: it is cut at twice the tallest bar and drawn with an arrow.
+ */
+export function speedupMax(bars: (number | null)[], whiskers: (readonly [number, number] | null)[]): number {
+  let tallest = 1;
+  for (const v of bars) if (v !== null && Number.isFinite(v)) tallest = Math.max(tallest, v);
+  let top = tallest;
+  for (const w of whiskers) if (w) top = Math.max(top, Math.min(w[1], 2 * tallest));
+  return top * 1.15;
+}
+
+/**
+ * What a subtask's empty slot in a chart says: `skipped: context` when no method finished a question of
+ * it but some were skipped (the prompts do not fit the model's context); null when it has bars.
+ */
+export function subtaskNote(rows: readonly MetricRow[], subtask: string): string | null {
+  const here = rows.filter((r) => r.subtask === subtask);
+  return here.length > 0 && here.every((r) => r.questions === 0) && here.some((r) => r.skipped > 0) ? 'skipped: context' : null;
+}
+
+/**
+ * Speedup over AR with 95 % intervals. Datasets with several subtasks: bars grouped by subtask (then
+ * overall), one colour per method, and subtasks no question of which fit the context labelled as such.
+ * A dataset with one subtask: one bar per method (a single "Overall" group would waste the axis).
+ */
 function speedupChart(summary: Summary, model: string, dataset: string, rows: MetricRow[]): Buffer | null {
-  const subtasks = [...(summary.datasets.find((d) => d.id === dataset)?.subtasks ?? []), OVERALL];
-  const shown = subtasks.length > 2 ? subtasks : [OVERALL];
+  const subtasks = summary.datasets.find((d) => d.id === dataset)?.subtasks ?? [];
   const variants = summary.variants.filter((v) => v.method !== 'ar' && rows.some((r) => r.variant === v.id));
   if (variants.length === 0) return null;
+  const row = (variant: string, subtask: string) => rows.find((r) => r.variant === variant && r.subtask === subtask);
+  const subtitle = 'geometric mean over questions of tok/s ÷ AR tok/s on the same question; whiskers: 95 % interval; dashed: AR = 1';
+  if (subtasks.length <= 1) {
+    const overall = variants.map((v) => row(v.id, OVERALL));
+    const whiskers = overall.map(whiskerOf);
+    return render(
+      {
+        type: 'bar',
+        data: {
+          labels: variants.map((v) => v.id),
+          datasets: [
+            {
+              label: 'speedup',
+              data: overall.map((r) => r?.speedup ?? null),
+              backgroundColor: variants.map((v) => colorOf(summary, v.id)),
+            },
+          ],
+        },
+        options: {
+          plugins: { ...title(`Speedup over AR — ${model} · ${dataset}`, subtitle), legend: { display: false } },
+          scales: {
+            x: axis('method'),
+            y: axis('speedup (×)', {
+              beginAtZero: true,
+              suggestedMax: speedupMax(
+                overall.map((r) => r?.speedup ?? null),
+                whiskers,
+              ),
+            }),
+          },
+        },
+      },
+      [barValues([whiskers]), referenceLine(1, 'AR')],
+    );
+  }
+  const shown = [...subtasks, OVERALL];
+  const whiskers = variants.map((v) => shown.map((s) => whiskerOf(row(v.id, s))));
+  const values = variants.map((v) => shown.map((s) => row(v.id, s)?.speedup ?? null));
+  const notes = shown.map((s) => subtaskNote(rows, s));
   return render(
     {
       type: 'bar',
       data: {
         labels: shown.map((s) => (s === OVERALL ? 'Overall' : subtaskLabel(s))),
-        datasets: variants.map((v) => ({
-          label: v.id,
-          data: shown.map((s) => rows.find((r) => r.variant === v.id && r.subtask === s)?.speedup ?? null),
-          backgroundColor: colorOf(summary, v.id),
-        })),
+        datasets: variants.map((v, i) => ({ label: v.id, data: values[i], backgroundColor: colorOf(summary, v.id) })),
       },
       options: {
-        plugins: {
-          ...title(
-            `Speedup over AR by subtask — ${model} · ${dataset}`,
-            'Spec-Bench tok/s ÷ AR tok/s on the same questions (dashed: AR = 1)',
-          ),
+        plugins: { ...title(`Speedup over AR by subtask — ${model} · ${dataset}`, subtitle) },
+        scales: {
+          x: axis('subtask'),
+          y: axis('speedup (×)', { beginAtZero: true, suggestedMax: speedupMax(values.flat(), whiskers.flat()) }),
         },
-        // The axis always reaches AR's 1×, so a slowdown looks like one.
-        scales: { x: axis('subtask'), y: axis('speedup (×)', { beginAtZero: true, suggestedMax: 1.1 }) },
       },
     },
-    [barValues(2), referenceLine(1, 'AR')],
+    [barValues(whiskers), referenceLine(1, 'AR'), categoryNotes(notes)],
   );
 }
 
@@ -178,54 +334,55 @@ function matChart(summary: Summary, model: string, dataset: string, rows: Metric
           ...title(`Mean accepted tokens per step — ${model} · ${dataset}`, 'pooled over all steps, bonus token included (AR = 1)'),
           legend: { display: false },
         },
-        scales: { x: axis('method'), y: axis('MAT (tokens / step)', { beginAtZero: true }) },
+        scales: { x: axis('method'), y: axis('MAT (tokens / step)', { beginAtZero: true, grace: '8%' }) },
       },
     },
-    [barValues(2)],
+    [barValues()],
   );
 }
 
-function histogramChart(summary: Summary, model: string, dataset: string, rows: MetricRow[]): Buffer | null {
+/** Accepted lengths shown on every accepted-length chart: n = 2 … this (the last point is "n or more" by definition). */
+const ACCEPT_MAX = 12;
+
+/**
+ * Accepted lengths as a survival curve per method: the share of steps that committed at least n tokens,
+ * n = 2 … ACCEPT_MAX on every dataset. One line per method reads where a histogram of 5–7 bar series does
+ * not, and "at least n" needs no overflow bin.
+ */
+function acceptanceChart(summary: Summary, model: string, dataset: string, rows: MetricRow[]): Buffer | null {
   const overall = summary.variants
     .filter((v) => v.method !== 'ar')
     .map((v) => rows.find((r) => r.variant === v.id && r.subtask === OVERALL))
     .filter((r): r is MetricRow => r !== undefined && r.steps > 0);
   if (overall.length === 0) return null;
-  // Long tails (a 33-token suffix match once) would shrink every bar: show the lengths that cover 97 % of
-  // each variant's steps and lump the rest into the last bar.
-  const coverAt = (r: MetricRow) => {
-    let seen = 0;
-    for (let n = 1; n < r.acceptHistogram.length; n++) {
-      seen += r.acceptHistogram[n] ?? 0;
-      if (seen >= HISTOGRAM_COVERAGE * r.steps) return n;
-    }
-    return r.acceptHistogram.length - 1;
-  };
-  const longest = Math.max(...overall.map((r) => r.acceptHistogram.length - 1));
-  const shown = Math.max(...overall.map(coverAt)) + 1;
-  const last = Math.min(longest, shown);
-  const lengths = Array.from({ length: last }, (_, i) => i + 1);
-  const share = (r: MetricRow, n: number) => {
-    let count = r.acceptHistogram[n] ?? 0;
-    if (n === last) for (let m = n + 1; m < r.acceptHistogram.length; m++) count += r.acceptHistogram[m];
+  const lengths = Array.from({ length: ACCEPT_MAX - 1 }, (_, i) => i + 2);
+  const atLeast = (r: MetricRow, n: number) => {
+    let count = 0;
+    for (let m = n; m < r.acceptHistogram.length; m++) count += r.acceptHistogram[m] ?? 0;
     return (100 * count) / r.steps;
   };
   return render({
-    type: 'bar',
+    type: 'line',
     data: {
-      labels: lengths.map((n) => (n === last && last < longest ? `${n}+` : String(n))),
+      labels: lengths.map((n) => `≥ ${n}`),
       datasets: overall.map((r) => ({
         label: r.variant,
-        data: lengths.map((n) => share(r, n)),
+        data: lengths.map((n) => atLeast(r, n)),
+        borderColor: colorOf(summary, r.variant),
         backgroundColor: colorOf(summary, r.variant),
+        pointRadius: 3,
+        borderWidth: 2.5,
       })),
     },
     options: {
-      plugins: title(
-        `Accepted length per step — ${model} · ${dataset}`,
-        `share of decoding steps that committed n tokens (bonus included)${last < longest ? `; ${last}+ = ${last} or more` : ''}`,
-      ),
-      scales: { x: axis('tokens committed in one step'), y: axis('% of steps', { beginAtZero: true }) },
+      plugins: {
+        ...title(
+          `Accepted length per step — ${model} · ${dataset}`,
+          'share of decoding steps that committed at least n tokens (bonus included; AR: every step commits 1)',
+        ),
+        legend: { labels: { usePointStyle: true } },
+      },
+      scales: { x: axis('tokens committed in one step'), y: axis('% of steps', { beginAtZero: true, max: 100 }) },
     },
   });
 }
@@ -238,7 +395,11 @@ function label(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
-/** Line charts for every parameter a method sweeps: x = value, y = MAT (left) and speedup (right). */
+/**
+ * Two panels for every parameter a method sweeps: MAT (left) and speedup over AR with 95 % intervals and
+ * the AR = 1 line (right), as bars grouped by the parameter's values (categories, not a continuous axis:
+ * 2.2.2, chain:4, chain:8 have no order), one colour per combination of the other swept parameters.
+ */
 function sweepCharts(summary: Summary, model: string, dataset: string, rows: MetricRow[]): { name: string; png: Buffer }[] {
   const out: { name: string; png: Buffer }[] = [];
   const overall = rows.filter((r) => r.subtask === OVERALL);
@@ -258,48 +419,46 @@ function sweepCharts(summary: Summary, model: string, dataset: string, rows: Met
         if (!list) groups.set(g, (list = []));
         list.push(r);
       }
-      const datasets: ChartConfiguration<'line'>['data']['datasets'] = [];
-      [...groups.entries()].forEach(([g, list], i) => {
+      const series = [...groups.entries()].map(([g, list], i) => {
         const at = (x: unknown) => list.find((r) => JSON.stringify(r.params[param]) === JSON.stringify(x));
-        const color = groups.size === 1 ? colorOf(summary, list[0].variant) : PALETTE[i % PALETTE.length];
-        const suffix = g ? ` (${g})` : '';
-        datasets.push({
-          label: `MAT${suffix}`,
-          data: xs.map((x) => at(x)?.mat ?? null),
-          borderColor: color,
-          backgroundColor: color,
-          yAxisID: 'y',
-          pointRadius: 5,
-        });
-        datasets.push({
-          label: `speedup${suffix}`,
-          data: xs.map((x) => at(x)?.speedup ?? null),
-          borderColor: color,
-          backgroundColor: color,
-          borderDash: [6, 4],
-          pointStyle: 'rectRot',
-          yAxisID: 'y1',
-          pointRadius: 6,
-        });
+        return {
+          label: g || method,
+          color: groups.size === 1 ? colorOf(summary, list[0].variant) : PALETTE[i % PALETTE.length],
+          rows: xs.map(at),
+        };
       });
-      const png = render({
-        type: 'line',
-        data: { labels: xs.map(label), datasets },
-        options: {
-          plugins: {
-            ...title(
-              `${method}: sweep of ${param} — ${model} · ${dataset}`,
-              'solid: MAT (left axis); dashed: speedup over AR (right axis)',
-            ),
-            legend: { labels: { usePointStyle: true } },
+      const single = groups.size === 1;
+      const panel = (metric: 'MAT' | 'speedup'): [ChartConfiguration, Plugin[]] => {
+        const speed = metric === 'speedup';
+        const values = series.map((s) => s.rows.map((r) => (speed ? r?.speedup : r?.mat) ?? null));
+        const whiskers = speed ? series.map((s) => s.rows.map(whiskerOf)) : [];
+        return [
+          {
+            type: 'bar',
+            data: {
+              labels: xs.map(label),
+              datasets: series.map((s, i) => ({ label: s.label, data: values[i], backgroundColor: s.color })),
+            },
+            options: {
+              plugins: {
+                ...title(
+                  `${method}: sweep of ${param} — ${speed ? 'speedup over AR' : 'MAT'}`,
+                  `${model} · ${dataset}; ${speed ? 'whiskers: 95 % interval' : 'tokens per step, pooled over all steps'}; dashed: AR = 1`,
+                ),
+                legend: { display: !single },
+              },
+              scales: {
+                x: axis(param),
+                y: speed
+                  ? axis('speedup (×)', { beginAtZero: true, suggestedMax: speedupMax(values.flat(), whiskers.flat()) })
+                  : axis('MAT (tokens / step)', { beginAtZero: true, grace: '8%' }),
+              },
+            },
           },
-          scales: {
-            x: axis(param),
-            y: axis('MAT (tokens / step)', { position: 'left', beginAtZero: true }),
-            y1: axis('speedup (×)', { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false } }),
-          },
-        },
-      });
+          [barValues(whiskers), referenceLine(1, 'AR')],
+        ];
+      };
+      const png = renderPanels(panel('MAT'), panel('speedup'));
       out.push({ name: `${fileSafe(model)}__${fileSafe(dataset)}__sweep-${fileSafe(method)}-${fileSafe(param)}.png`, png });
     }
   }
@@ -307,8 +466,9 @@ function sweepCharts(summary: Summary, model: string, dataset: string, rows: Met
 }
 
 /**
- * Every chart of a run, as PNG bytes with their file names: per model × dataset, speedup by subtask per
- * method, MAT per method, the accepted-length histogram, and one line chart per swept parameter.
+ * Every chart of a run, as PNG bytes with their file names: per model × dataset, speedup per method (by
+ * subtask when the dataset has several), MAT per method, accepted lengths, and two panels (MAT, speedup)
+ * per swept parameter.
  */
 export function renderCharts(summary: Summary): { name: string; png: Buffer }[] {
   const out: { name: string; png: Buffer }[] = [];
@@ -320,8 +480,8 @@ export function renderCharts(summary: Summary): { name: string; png: Buffer }[] 
       const speedup = speedupChart(summary, m.id, d.id, rows);
       if (speedup) out.push({ name: `${prefix}speedup.png`, png: speedup });
       out.push({ name: `${prefix}mat.png`, png: matChart(summary, m.id, d.id, rows) });
-      const hist = histogramChart(summary, m.id, d.id, rows);
-      if (hist) out.push({ name: `${prefix}accept-hist.png`, png: hist });
+      const accept = acceptanceChart(summary, m.id, d.id, rows);
+      if (accept) out.push({ name: `${prefix}accept-length.png`, png: accept });
       out.push(...sweepCharts(summary, m.id, d.id, rows));
     }
   }

@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { baselineOf, checkSummary, renderCheck } from './check.ts';
+import { baselineOf, checkSummary, readBaseline, readSummary, renderCheck } from './check.ts';
 import { OVERALL, summarize } from './summary.ts';
 import { fixtureManifest, fixtureRecords } from './test-fixtures.ts';
 
@@ -27,14 +30,51 @@ describe('checkSummary', () => {
     expect(failed(checkSummary(s, baseline))).toEqual([]);
   });
 
-  it('fails on an overall speedup drop beyond 25 % only', () => {
+  it('fails on a speedup only when its whole interval lies below baseline − 10 %', () => {
     const s = current();
+    const row = s.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
+    row.speedup = 1.0;
+    row.speedupCi = { low: 0.95, high: 1.05, questions: 8, pairs: 24, interval: 'repeats' };
     const baseline = baselineOf(s);
-    const row = baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
-    row.speedup = row.speedup! * 1.2; // current is 17 % lower: noise
+    const b = baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
+    b.speedup = 1.15; // floor 1.035: the interval reaches it
     expect(failed(checkSummary(s, baseline))).toEqual([]);
-    row.speedup = (row.speedup / 1.2) * 1.5; // current is 33 % lower
+    b.speedup = 1.2; // floor 1.08: the whole interval is below
+    const result = checkSummary(s, baseline);
+    expect(failed(result)).toEqual(['tr[k=8]/overall/speedup']);
+    expect(renderCheck(result.lines, false)).toMatch(/1\.000 \[0\.950, 1\.050\] .*-16\.7% .*interval reaches 1\.080 \(-10%\)/);
+    // a wider tolerance, and a point estimate when there is no interval
+    expect(failed(checkSummary(s, baseline, { mat: 0.01, speedup: 0.15 }))).toEqual([]);
+    row.speedupCi = { low: null, high: null, questions: 1, pairs: 1, interval: null };
+    b.speedup = 1.1; // floor 0.99
+    expect(failed(checkSummary(s, baseline))).toEqual([]);
+    b.speedup = 1.12; // floor 1.008
     expect(failed(checkSummary(s, baseline))).toEqual(['tr[k=8]/overall/speedup']);
+  });
+
+  it('gates the CPU-time speedup with --speedup-metric cpu', () => {
+    const s = current();
+    const row = s.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
+    row.speedup = 1.0;
+    row.speedupCi = { low: 0.6, high: 1.4, questions: 8, pairs: 24, interval: 'repeats' };
+    row.cpuSpeedup = 1.0;
+    row.cpuSpeedupCi = { low: 0.98, high: 1.02, questions: 8, pairs: 24, interval: 'repeats' };
+    const baseline = baselineOf(s);
+    baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!.cpuSpeedup = 1.2;
+    baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!.speedup = 1.2;
+    expect(failed(checkSummary(s, baseline))).toEqual([]); // the wall-time interval is wide
+    expect(failed(checkSummary(s, baseline, undefined, 'cpu'))).toEqual(['tr[k=8]/overall/speedup (CPU time)']);
+    delete baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!.cpuSpeedup;
+    expect(checkSummary(s, baseline, undefined, 'cpu').notes).toEqual([expect.stringMatching(/baseline has no CPU-time speedup/)]);
+  });
+
+  it('refuses summaries and baselines of the older format with what to do', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trbench-check-'));
+    const old = path.join(dir, 'old.json');
+    writeFileSync(old, JSON.stringify({ schema: 'trbench-summary/1' }));
+    expect(() => readSummary(old)).toThrow(/older trbench .*re-render it with `trbench report/);
+    writeFileSync(old, JSON.stringify({ schema: 'trbench-baseline/1' }));
+    expect(() => readBaseline(old)).toThrow(/older baseline .*--update/);
   });
 
   it('fails on any lossless failure, whatever the baseline says', () => {

@@ -1,11 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { TrbenchError } from '@trbench/core';
-import { OVERALL, type Summary } from './summary.ts';
+import { OVERALL, SUMMARY_SCHEMA, type Summary } from './summary.ts';
 import { markdownTable } from './table.ts';
+
+/** Version of baseline files; 2: `speedup` is the paired estimate (summary schema 2). */
+export const BASELINE_SCHEMA = 'trbench-baseline/2';
 
 /** The committed reference a CI run is compared with: the deterministic and timing metrics per row. */
 export interface Baseline {
-  schema: 'trbench-baseline/1';
+  schema: typeof BASELINE_SCHEMA;
   createdAt: string;
   source: { name: string; configHash: string; gitCommit: string | null; cpu: string | null };
   rows: {
@@ -15,18 +18,31 @@ export interface Baseline {
     subtask: string;
     questions: number;
     mat: number | null;
+    /** Paired speedup estimate over AR (the row's `speedup`). */
     speedup: number | null;
+    /** The same on CPU time (the row's `cpuSpeedup`); absent in baselines made from runs without CPU time. */
+    cpuSpeedup?: number | null;
   }[];
 }
 
 export interface Tolerances {
   /** Largest allowed relative drop of MAT (deterministic: only code changes move it). */
   mat: number;
-  /** Largest allowed relative drop of the overall speedup (timing noise). */
+  /**
+   * Relative drop of the overall speedup that fails the check when the whole 95 % interval of the current
+   * speedup lies below baseline × (1 − speedup): a drop the measurement cannot explain as noise.
+   */
   speedup: number;
 }
 
-export const DEFAULT_TOLERANCES: Tolerances = { mat: 0.01, speedup: 0.25 };
+export const DEFAULT_TOLERANCES: Tolerances = { mat: 0.01, speedup: 0.1 };
+
+/**
+ * Which paired speedup the gate compares: on wall time (what the reports show) or on the process's CPU
+ * time (the same for a single-threaded backend on an idle machine; on a shared one it leaves out the
+ * waiting for a core, which is most of the noise).
+ */
+export type SpeedupMetric = 'wall' | 'cpu';
 
 export interface CheckLine {
   ok: boolean;
@@ -44,7 +60,7 @@ export interface CheckLine {
 /** The baseline a summary would be if accepted as the new reference (`trbench check --update`). */
 export function baselineOf(summary: Summary): Baseline {
   return {
-    schema: 'trbench-baseline/1',
+    schema: BASELINE_SCHEMA,
     createdAt: new Date().toISOString(),
     source: {
       name: summary.name,
@@ -60,6 +76,7 @@ export function baselineOf(summary: Summary): Baseline {
       questions: r.questions,
       mat: r.mat,
       speedup: r.speedup,
+      cpuSpeedup: r.cpuSpeedup,
     })),
   };
 }
@@ -74,30 +91,39 @@ function readJson(file: string, what: string): unknown {
 }
 
 export function readSummary(file: string): Summary {
-  const s = readJson(file, 'summary') as Summary;
-  if (s?.schema !== 'trbench-summary/1') throw new TrbenchError(`${file}: not a trbench summary (expected "schema": "trbench-summary/1")`);
-  return s;
+  const s = readJson(file, 'summary') as { schema?: unknown };
+  if (s?.schema === 'trbench-summary/1')
+    throw new TrbenchError(
+      `${file}: written by an older trbench (trbench-summary/1, no speedup intervals); re-render it with \`trbench report <run folder>\``,
+    );
+  if (s?.schema !== SUMMARY_SCHEMA) throw new TrbenchError(`${file}: not a trbench summary (expected "schema": "${SUMMARY_SCHEMA}")`);
+  return s as Summary;
 }
 
 export function readBaseline(file: string): Baseline {
-  const b = readJson(file, 'baseline') as Baseline;
-  if (b?.schema !== 'trbench-baseline/1')
-    throw new TrbenchError(`${file}: not a trbench baseline (expected "schema": "trbench-baseline/1")`);
-  return b;
+  const b = readJson(file, 'baseline') as { schema?: unknown };
+  if (b?.schema === 'trbench-baseline/1')
+    throw new TrbenchError(
+      `${file}: an older baseline (trbench-baseline/1, Spec-Bench speedups); regenerate it from a current run with \`trbench check --summary <summary.json> --baseline ${file} --update\``,
+    );
+  if (b?.schema !== BASELINE_SCHEMA) throw new TrbenchError(`${file}: not a trbench baseline (expected "schema": "${BASELINE_SCHEMA}")`);
+  return b as Baseline;
 }
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
-const num = (x: number | null, d: number) => (x === null ? '–' : x.toFixed(d));
+const num = (x: number | null | undefined, d: number) => (x === null || x === undefined ? '–' : x.toFixed(d));
 
 /**
  * Compares a run's summary with the baseline. Regressions: any lossless failure; a row of the baseline
- * missing or with fewer finished questions; MAT lower by more than `tolerances.mat` on any row; overall
- * speedup lower by more than `tolerances.speedup` (subtask speedups on a few questions are too noisy).
+ * missing or with fewer finished questions; MAT lower by more than `tolerances.mat` on any row (MAT is
+ * deterministic); an overall speedup whose whole 95 % interval lies below baseline × (1 − tolerances.speedup)
+ * (the point estimate when no interval could be computed). Subtask speedups on a few questions are not gated.
  */
 export function checkSummary(
   summary: Summary,
   baseline: Baseline,
   tolerances: Tolerances = DEFAULT_TOLERANCES,
+  metric: SpeedupMetric = 'wall',
 ): { lines: CheckLine[]; notes: string[] } {
   const lines: CheckLine[] = [];
   const notes: string[] = [];
@@ -169,16 +195,25 @@ export function checkSummary(
         allowed: `>= -${(100 * tolerances.mat).toFixed(0)}%`,
       });
     }
-    if (b.subtask === OVERALL && b.speedup !== null && r.method !== 'ar') {
-      const change = r.speedup === null ? Number.NEGATIVE_INFINITY : r.speedup / b.speedup - 1;
+    const reference = metric === 'cpu' ? b.cpuSpeedup : b.speedup;
+    if (b.subtask === OVERALL && r.method !== 'ar' && reference === undefined) {
+      notes.push(
+        `${b.model} ${b.dataset} ${b.variant}: the baseline has no CPU-time speedup; regenerate it to gate on --speedup-metric cpu`,
+      );
+    } else if (b.subtask === OVERALL && reference !== null && reference !== undefined && r.method !== 'ar') {
+      const floor = reference * (1 - tolerances.speedup);
+      const [value, interval] = metric === 'cpu' ? [r.cpuSpeedup, r.cpuSpeedupCi] : [r.speedup, r.speedupCi];
+      // The best speedup the measurement allows: the interval's upper end.
+      const best = interval?.high ?? value;
+      const ci = interval?.low != null && interval.high != null ? ` [${num(interval.low, 3)}, ${num(interval.high, 3)}]` : '';
       lines.push({
-        ok: change >= -tolerances.speedup,
+        ok: best !== null && best >= floor,
         ...key,
-        metric: 'speedup',
-        baseline: num(b.speedup, 3),
-        current: num(r.speedup, 3),
-        change: r.speedup === null ? 'missing' : pct(change),
-        allowed: `>= -${(100 * tolerances.speedup).toFixed(0)}%`,
+        metric: metric === 'cpu' ? 'speedup (CPU time)' : 'speedup',
+        baseline: num(reference, 3),
+        current: `${num(value, 3)}${ci}`,
+        change: value === null ? 'missing' : pct(value / reference - 1),
+        allowed: `interval reaches ${num(floor, 3)} (-${(100 * tolerances.speedup).toFixed(0)}%)`,
       });
     }
   }

@@ -23,8 +23,14 @@ export async function preflight(config: SweepConfig, open: (model: ModelSetup) =
             modelSha256: setup.resolved.sha256,
             modelName: setup.resolved.name,
             model,
+            modelSpec: setup.spec,
+            sampled: setup.sampling !== undefined,
           });
-          new DecodeLoop(model, drafter);
+          try {
+            new DecodeLoop(model, drafter);
+          } finally {
+            drafter.dispose?.();
+          }
         } catch (err) {
           if (err instanceof TrbenchError)
             throw new TrbenchError(`${config.display}: ${variant.source}.params: ${variant.id} on ${setup.id}: ${err.message}`, {

@@ -5,6 +5,13 @@ import { TrbenchError } from '@trbench/core';
 import type { TurnOutcome } from './conversation.ts';
 import type { Divergence } from './lossless.ts';
 
+/** Identity of a draft model, recorded like the target's. */
+export interface DraftModelIdentity {
+  name: string;
+  sha256: string;
+  backend: BackendInfo;
+}
+
 /** One line of `records.jsonl`: one question answered by one method variant in one repeat. */
 export interface RunRecord {
   v: 1;
@@ -31,6 +38,8 @@ export interface RunRecord {
   maxNewTokens: number;
   /** Sampling options of a sampled run (absent = greedy). Each turn's seed is derived by `turnSeed`. */
   sampling?: SamplingOptions;
+  /** The draft model of draft-model speculation (`sps`): what ran, on which engine. */
+  draftModel?: DraftModelIdentity;
   /** Drafter state when this question started: requests it served before (warm-up turns included). */
   drafter: { warm: boolean; requestsBefore: number; warmupRuns: number };
   status: 'done' | 'skipped';
@@ -40,6 +49,8 @@ export interface RunRecord {
   newTokens: number;
   steps: number;
   wallMs: number;
+  /** Process CPU time (user + system) over the turns' decoding; absent from records made before it was measured. */
+  cpuMs?: number;
   /** Versus the AR record of the same question: null for AR itself (it is the reference). */
   lossless: null | { identical: true } | ({ identical: false } & Divergence);
   finishedAt: string;

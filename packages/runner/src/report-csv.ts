@@ -8,9 +8,10 @@ function cell(value: string | number | null | undefined): string {
 }
 
 /**
- * `report.csv`: one line per model × dataset × method variant in the paper's Table 1 layout (a speedup
- * column per subtask, then overall MAT, tok/s and speedup), followed by the counts behind them. Numbers
- * are written in full precision; an empty cell means "not measured".
+ * `report.csv`: one line per model × dataset × method variant in the paper's Table 1 layout (a paired
+ * speedup column per subtask, then overall MAT, tok/s and paired speedup with its 95 % interval), then
+ * Spec-Bench's speedup, the counts behind them and µs per step by phase. Numbers are written in full
+ * precision; an empty cell means "not measured".
  */
 export function renderReportCsv(summary: Summary): string {
   const subtasks: string[] = [];
@@ -28,6 +29,10 @@ export function renderReportCsv(summary: Summary): string {
     'tokens_per_s',
     'tokens_per_s_std',
     'speedup',
+    'speedup_ci_low',
+    'speedup_ci_high',
+    'speedup_ci_from',
+    'speedup_spec_bench',
     'tokens_per_s_pooled',
     'lossless_identical',
     'lossless_compared',
@@ -35,10 +40,16 @@ export function renderReportCsv(summary: Summary): string {
     'skipped',
     'new_tokens',
     'steps',
+    'us_per_step_draft',
+    'us_per_step_forward',
+    'us_per_step_verify',
+    'us_per_step_update',
+    'us_per_step_rest',
     'params',
   ];
   const lines = [header.join(',')];
   for (const overall of summary.rows.filter((r) => r.subtask === OVERALL)) {
+    const perStep = (ms: number) => [overall.steps > 0 ? (1000 * ms) / overall.steps : null];
     const same = summary.rows.filter((r) => r.model === overall.model && r.dataset === overall.dataset && r.variant === overall.variant);
     lines.push(
       [
@@ -51,6 +62,10 @@ export function renderReportCsv(summary: Summary): string {
         overall.tokensPerSecond,
         overall.tokensPerSecondStd,
         overall.speedup,
+        overall.speedupCi?.low ?? null,
+        overall.speedupCi?.high ?? null,
+        overall.speedupCi?.interval ?? null,
+        overall.specBenchSpeedup,
         overall.pooledTokensPerSecond,
         overall.lossless?.identical ?? null,
         overall.lossless?.compared ?? null,
@@ -58,6 +73,11 @@ export function renderReportCsv(summary: Summary): string {
         overall.skipped,
         overall.newTokens,
         overall.steps,
+        ...perStep(overall.time.draftMs),
+        ...perStep(overall.time.forwardMs),
+        ...perStep(overall.time.verifyMs),
+        ...perStep(overall.time.updateMs),
+        ...perStep(overall.time.otherMs),
         JSON.stringify(overall.params),
       ]
         .map(cell)

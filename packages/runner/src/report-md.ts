@@ -1,4 +1,5 @@
 import { SUBTASK_LABELS } from './datasets/spec-bench.ts';
+import { renderSpsSection } from './report-sps.ts';
 import { type MetricRow, OVERALL, type Summary } from './summary.ts';
 import { fixed, markdownTable } from './table.ts';
 
@@ -18,19 +19,38 @@ export function losslessCell(row: MetricRow): string {
     : `${identical}/${compared} ✗ (q ${d?.questionId} turn ${d?.turn} @${d?.index})`;
 }
 
+/** `1.42× [1.35, 1.49]`: the paired speedup and its 95 % interval (just `1.42×` without one, `–` when none). */
+export function speedupCell(row: Pick<MetricRow, 'speedup' | 'speedupCi'> | undefined, digits = 2): string {
+  if (!row || row.speedup === null) return '–';
+  const ci = row.speedupCi;
+  const interval = ci && ci.low !== null && ci.high !== null ? ` [${fixed(ci.low, digits)}, ${fixed(ci.high, digits)}]` : '';
+  return `${fixed(row.speedup, digits)}×${interval}`;
+}
+
 function rowsOf(summary: Summary, model: string, dataset: string): MetricRow[] {
   return summary.rows.filter((r) => r.model === model && r.dataset === dataset);
 }
 
 /**
  * The paper's Table 1 for one model and dataset: per-subtask speedups (when the dataset has several), then
- * overall MAT, Spec-Bench tok/s (macro mean over questions), overall speedup, lossless count and skips.
+ * overall MAT, Spec-Bench tok/s (macro mean over questions), the paired speedup with its 95 % interval,
+ * Spec-Bench's speedup point estimate, lossless count and skips.
  */
 export function table1(summary: Summary, model: string, dataset: string): string {
   const rows = rowsOf(summary, model, dataset);
   const subtasks = summary.datasets.find((d) => d.id === dataset)?.subtasks ?? [];
   const perSubtask = subtasks.length > 1 ? subtasks : [];
-  const header = ['method', ...perSubtask.map(subtaskLabel), 'MAT', 'tok/s', 'Spd', 'lossless', 'questions', 'skipped'];
+  const header = [
+    'method',
+    ...perSubtask.map(subtaskLabel),
+    'MAT',
+    'tok/s',
+    'Spd [95% CI]',
+    'Spd (Spec-Bench)',
+    'lossless',
+    'questions',
+    'skipped',
+  ];
   const body = summary.variants
     .filter((v) => rows.some((r) => r.variant === v.id))
     .map((v) => {
@@ -40,7 +60,8 @@ export function table1(summary: Summary, model: string, dataset: string): string
         ...perSubtask.map((s) => fixed(rows.find((r) => r.variant === v.id && r.subtask === s)?.speedup, 2)),
         fixed(overall.mat, 2),
         fixed(overall.tokensPerSecond, 1),
-        fixed(overall.speedup, 2),
+        speedupCell(overall),
+        fixed(overall.specBenchSpeedup, 2),
         losslessCell(overall),
         String(overall.questions),
         String(overall.skipped),
@@ -67,9 +88,10 @@ function detailsTable(summary: Summary, model: string, dataset: string): string 
     'MAT',
     'tok/s',
     'tok/s Σ/Σ',
-    'speedup',
+    'speedup [95% CI]',
+    'Spec-Bench speedup',
+    'CPU-time speedup [95% CI]',
     'nodes/step',
-    'draft/fwd/update/other/prefill %',
     'lossless',
   ];
   const body = rows.map((r) => [
@@ -82,12 +104,42 @@ function detailsTable(summary: Summary, model: string, dataset: string): string 
     fixed(r.mat, 3),
     `${fixed(r.tokensPerSecond, 1)}${r.tokensPerSecondStd === null ? '' : ` ± ${fixed(r.tokensPerSecondStd, 1)}`}`,
     fixed(r.pooledTokensPerSecond, 1),
-    fixed(r.speedup, 3),
+    speedupCell(r, 3),
+    fixed(r.specBenchSpeedup, 3),
+    r.method === 'ar' ? '' : speedupCell({ speedup: r.cpuSpeedup, speedupCi: r.cpuSpeedupCi }, 3),
     fixed(r.meanDraftNodes, 1),
-    [r.time.draftMs, r.time.forwardMs, r.time.updateMs, r.time.otherMs, r.time.prefillMs].map((t) => percent(t, r.time.totalMs)).join('/'),
     losslessCell(r),
   ]);
   return markdownTable(header, body, ['left', 'left']);
+}
+
+/**
+ * Where the time of a step goes, per method (overall rows): µs per step in the drafter (propose), the
+ * model's forward, the verifier, the drafter's update (observe) and the rest (KV pruning, bookkeeping),
+ * and the share of the step outside the forward — the harness overhead a slowdown can hide in.
+ */
+export function timeSplitTable(summary: Summary, model: string, dataset: string): string {
+  const rows = summary.variants
+    .map((v) => rowsOf(summary, model, dataset).find((r) => r.variant === v.id && r.subtask === OVERALL))
+    .filter((r): r is MetricRow => r !== undefined && r.steps > 0);
+  const header = ['method', 'µs/step', 'draft', 'forward', 'verify', 'update', 'rest', 'outside forward', 'prefill ms/run'];
+  const body = rows.map((r) => {
+    const t = r.time;
+    const stepMs = t.draftMs + t.forwardMs + t.verifyMs + t.updateMs + t.otherMs;
+    const us = (ms: number) => fixed((1000 * ms) / r.steps, 1);
+    return [
+      r.variant,
+      us(stepMs),
+      us(t.draftMs),
+      us(t.forwardMs),
+      us(t.verifyMs),
+      us(t.updateMs),
+      us(t.otherMs),
+      `${percent(stepMs - t.forwardMs, stepMs)} %`,
+      fixed(r.runs > 0 ? t.prefillMs / r.runs : null, 2),
+    ];
+  });
+  return markdownTable(header, body);
 }
 
 /** The Table 1 blocks of every model × dataset, as printed at the end of `trbench run`. */
@@ -146,8 +198,11 @@ export function renderReportMarkdown(summary: Summary, chartFiles: readonly stri
       );
       out.push(table1(summary, m.id, d.id), '');
       out.push('<details><summary>Per subtask</summary>', '', detailsTable(summary, m.id, d.id), '', '</details>', '');
+      out.push('Where the time of a decoding step goes (µs per step, summed over finished runs):', '');
+      out.push(timeSplitTable(summary, m.id, d.id), '');
     }
   }
+  out.push(...renderSpsSection(summary));
   if (summary.skippedQuestions.length > 0) {
     out.push('## Skipped questions', '');
     out.push(
@@ -167,13 +222,16 @@ export function renderReportMarkdown(summary: Summary, chartFiles: readonly stri
   out.push(
     '## How to read this',
     '',
-    '- Subtask columns and **Spd** are speedups: Spec-Bench tok/s of the method ÷ that of plain decoding (AR), over the questions both finished, on this machine in this run.',
+    '- **Spd [95% CI]** and the subtask columns are paired speedups: per question and repeat, tok/s of the method ÷ tok/s of plain decoding (AR) on the same question, measured back to back (the methods run question by question in a rotating order, so drift of the machine hits them alike); the speedup is the geometric mean over questions. Its 95 % interval is a t-interval on the mean log ratio for this set of questions: from the spread over repeats of each question when the run has repeats, else from the spread over questions (wider).',
+    "- **CPU-time speedup** (per subtask) is the same paired speedup on the process's CPU time instead of wall time: it leaves out the waiting for a core on a shared machine (the CI gate can use it); for a single-threaded backend on an idle machine both agree.",
+    "- **Spd (Spec-Bench)** is Spec-Bench's point estimate, for comparison with published numbers: mean tok/s of the method over questions ÷ that of AR (questions both finished), averaged over repeats. It has no interval.",
+    '- **Where the time goes**: per step, draft = the drafter proposing, forward = the model, verify = matching the draft, update = the drafter learning from the step, rest = KV pruning and bookkeeping; "outside forward" is the share of the step the harness and drafter take. Runs recorded before the verifier was timed apart count it in rest.',
     '- **tok/s** is Spec-Bench\'s: per question Σ new tokens / Σ wall time over its turns (prefill included, tokenization excluded), then the mean over questions. "tok/s Σ/Σ" is all tokens / all time.',
     '- **MAT** is the mean accepted tokens per step, pooled over every step (bonus token included; AR = 1).',
     '- Tokens are the ids each method committed (EOS included when it ended a turn), counted the same way for every method and cut at exactly the new-token limit.',
     "- **lossless** counts question runs whose token ids equal AR's in every turn; a failure names the first divergence (question, turn, index).",
     "- **skipped**: questions whose prompt (at some turn) does not fit the model's context; they count in no metric.",
-    "- Stateful drafters (TR's hot-start matrix) keep their state across the questions of a dataset, warm-up included, as in Spec-Bench.",
+    "- Stateful drafters (TR's hot-start matrix) keep their state across the questions of a dataset, warm-up included, as in Spec-Bench: each method has its own drafter, whatever order the methods run in.",
     '',
   );
   return out.join('\n');

@@ -16,14 +16,31 @@ describe('reports', () => {
       's2',
       'MAT',
       'tok/s',
-      'Spd',
+      'Spd [95% CI]',
+      'Spd (Spec-Bench)',
       'lossless',
       'questions',
       'skipped',
       '',
     ]);
-    expect(lines[2].split('|').map((c) => c.trim())).toEqual(['', 'ar', '1.00', '1.00', '1.00', '100.0', '1.00', 'ref', '3', '1', '']);
-    expect(lines[3].split('|').map((c) => c.trim())).toEqual(['', 'tr[k=8]', '2.00', '4.00', '2.00', '266.7', '2.67', '3/3', '3', '1', '']);
+    expect(lines[2].split('|').map((c) => c.trim())).toEqual([
+      '',
+      'ar',
+      '1.00',
+      '1.00',
+      '1.00',
+      '100.0',
+      '1.00×',
+      '1.00',
+      'ref',
+      '3',
+      '1',
+      '',
+    ]);
+    const tr = lines[3].split('|').map((c) => c.trim());
+    expect(tr.slice(0, 6)).toEqual(['', 'tr[k=8]', '2.00', '4.00', '2.00', '266.7']);
+    expect(tr[6]).toMatch(/^2\.52× \[\d\.\d\d, \d+\.\d\d\]$/); // geometric mean of 2, 2, 4
+    expect(tr.slice(7)).toEqual(['2.67', '3/3', '3', '1', '']);
   });
 
   it('shows a lossless failure with its first divergence', () => {
@@ -39,6 +56,9 @@ describe('reports', () => {
     expect(md).toContain('Test CPU, 2 cores');
     expect(md).toContain('| m     | d       | s2      | q4       | too long |');
     expect(md).toContain('![charts/m__d__mat.png](charts/m__d__mat.png)');
+    // per-step time split: each fixture turn spends wallMs − 5 ms in the forward and 1 ms in each other phase (AR: 10 steps)
+    expect(md).toMatch(/\| method +\| µs\/step \| draft \| forward \| verify \| update \| +rest \| outside forward \| prefill ms\/run \|/);
+    expect(md).toMatch(/\| ar +\| +9900\.0 \| 100\.0 \| +9500\.0 \| +100\.0 \| +100\.0 \| 100\.0 \| +4 % \| +1\.00 \|/);
   });
 
   it('writes report.csv with one line per variant and full-precision numbers', () => {
@@ -54,10 +74,15 @@ describe('reports', () => {
       'tokens_per_s',
       'tokens_per_s_std',
     ]);
-    expect(ar.startsWith('m,d,ar,ar,1,1,1,100,,1,')).toBe(true);
+    expect(ar.startsWith('m,d,ar,ar,1,1,1,100,,1,,,,1,')).toBe(true);
     const cells = tr.split(',');
+    const col = (name: string) => cells[header.split(',').indexOf(name)];
     expect(cells.slice(0, 7)).toEqual(['m', 'd', 'tr', 'tr[k=8]', '2', '4', '2']);
-    expect(Number(cells[9])).toBeCloseTo(8 / 3, 12);
+    expect(Number(col('speedup'))).toBeCloseTo(16 ** (1 / 3), 12);
+    expect(Number(col('speedup_ci_low'))).toBeLessThan(2);
+    expect(col('speedup_ci_from')).toBe('questions');
+    expect(Number(col('speedup_spec_bench'))).toBeCloseTo(8 / 3, 12);
+    expect(Number(col('us_per_step_verify'))).toBeCloseTo(3000 / 15, 9);
     expect(tr.endsWith('"{""k"":8}"')).toBe(true);
   });
 });

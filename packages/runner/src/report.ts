@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '@trbench/assets';
 import { renderCharts } from './charts.ts';
@@ -24,6 +24,10 @@ export function writeReport(dir: string): { summary: Summary; files: string[] } 
     const file = path.join(files.charts, chart.name);
     writeFileAtomic(file, chart.png);
     written.push(file);
+  }
+  // Charts an earlier version or another config drew (renamed since, a variant removed) would be stale.
+  for (const f of readdirSync(files.charts)) {
+    if (f.endsWith('.png') && !charts.some((c) => c.name === f)) rmSync(path.join(files.charts, f), { force: true });
   }
   const chartLinks = charts.map((c) => `charts/${c.name}`);
   writeFileAtomic(files.summary, `${JSON.stringify(summary, null, 2)}\n`);

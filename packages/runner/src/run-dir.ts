@@ -4,7 +4,9 @@ import { repoRoot, writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import type { SweepConfig } from './config/load.ts';
 import type { Environment } from './environment.ts';
-import { planUnits } from './plan.ts';
+import type { Hardware } from './hardware.ts';
+import { planBlocks } from './plan.ts';
+import { pairKey, SHARD_RULE, type ShardSpec, shardRanges } from './shard.ts';
 
 /** Files of a run folder. */
 export function runFiles(dir: string) {
@@ -39,16 +41,28 @@ export interface RunManifest {
   }[];
   datasets: { id: string; kind: string; file: string; sha256: string; subtasks: string[]; maxNewTokens: number; questions: string[] }[];
   variants: { id: string; method: string; params: Record<string, unknown>; datasets: string[] | null }[];
-  /** Planned units in order, with the records each should produce. */
+  /** Planned units in order, with the records each should produce (in a shard: the shard's share). */
   units: { key: string; model: string; dataset: string; repeat: number; variant: string; questions: number }[];
   /** Notes from validation (optional methods this build lacks). */
   notes: string[];
-  /** One entry per start: the first run, then each `--resume`. */
-  sessions: { startedAt: string; resume: boolean; environment: Environment }[];
+  /** One entry per start: the first run, then each `--resume`; `shard` is set on the sessions of a merged run. */
+  sessions: { startedAt: string; resume: boolean; environment: Environment; hardware?: Hardware; shard?: string }[];
+  /** Set when the run covers one shard of the plan: which, and each (model, dataset)'s question range. */
+  shard?: ShardSpec & { rule: string; ranges: { model: string; dataset: string; start: number; end: number }[] };
+  /** Set on a run folder made by `trbench merge` or `trbench import`: where its records came from. */
+  origin?: { kind: 'merge' | 'import'; format?: string; from: { path: string; sha256?: string; shard?: string }[]; at: string };
 }
 
-/** The manifest of a validated config (sessions empty). */
-export function manifestOf(config: SweepConfig, name: string): RunManifest {
+/** The manifest of a validated config (sessions empty), of the whole plan or of one shard of it. */
+export function manifestOf(config: SweepConfig, name: string, shard?: ShardSpec): RunManifest {
+  const ranges = shard
+    ? shardRanges(
+        config.models.map((m) => m.id),
+        config.datasets.map((d) => ({ id: d.id, questions: d.questions.length })),
+        shard.index,
+        shard.count,
+      )
+    : null;
   return {
     schema: 'trbench-run/1',
     name,
@@ -76,16 +90,29 @@ export function manifestOf(config: SweepConfig, name: string): RunManifest {
       questions: d.questions.map((q) => q.id),
     })),
     variants: config.variants.map((v) => ({ id: v.id, method: v.method, params: v.params, datasets: v.datasets })),
-    units: planUnits(config).map((u) => ({
-      key: u.key,
-      model: u.model.id,
-      dataset: u.dataset.id,
-      repeat: u.repeat,
-      variant: u.variant.id,
-      questions: u.dataset.questions.length,
-    })),
+    units: planBlocks(config, ranges ?? undefined).flatMap((b) =>
+      b.units.map((u) => ({
+        key: u.key,
+        model: u.model.id,
+        dataset: u.dataset.id,
+        repeat: u.repeat,
+        variant: u.variant.id,
+        questions: b.questions.length,
+      })),
+    ),
     notes: config.notes,
     sessions: [],
+    ...(shard && ranges
+      ? {
+          shard: {
+            ...shard,
+            rule: SHARD_RULE,
+            ranges: config.models.flatMap((m) =>
+              config.datasets.map((d) => ({ model: m.id, dataset: d.id, ...ranges.get(pairKey(m.id, d.id))! })),
+            ),
+          },
+        }
+      : {}),
   };
 }
 
@@ -111,6 +138,8 @@ export function writeManifest(dir: string, manifest: RunManifest): void {
  * config, model file or dataset would mix incomparable records.
  */
 export function resumeMismatch(before: RunManifest, now: RunManifest): string | null {
+  const shardOf = (m: RunManifest) => (m.shard ? `shard ${m.shard.index}/${m.shard.count}` : 'the whole plan');
+  if (shardOf(before) !== shardOf(now)) return `the run covers ${shardOf(before)}, this command ${shardOf(now)}`;
   if (before.config.hash !== now.config.hash)
     return `the config changed since the run started (config hash ${before.config.hash.slice(0, 12)} then, ${now.config.hash.slice(0, 12)} now)`;
   for (const m of now.models) {

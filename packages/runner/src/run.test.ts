@@ -113,6 +113,9 @@ describe('trbench run (stories260K)', () => {
       if (r.method === 'ar') expect(r.mat).toBe(1);
       else expect(r.lossless?.identical).toBe(r.lossless?.compared);
     }
+    // Paired measurement: a question's row holds every variant's record before the next question's.
+    expect(reference.records.slice(0, variants).map((r) => r.questionId)).toEqual(Array(variants).fill('story-01'));
+    expect(reference.records[variants].questionId).toBe('story-02');
     const tr = s.rows.find((r) => r.variant === 'tr[template=2.2.2]' && r.dataset === 'stories' && r.subtask === 'overall')!;
     expect(tr.mat).toBeGreaterThan(1.5);
     expect(tr.meanDraftNodes).toBe(81);
@@ -131,7 +134,9 @@ describe('trbench run (stories260K)', () => {
   });
 
   it('resumes a crashed run to the same deterministic results (replaying the drafter state)', async () => {
-    // AR writes 4 story records, then TR's first unit crashes after its second question.
+    // Records are written per question, every variant's in turn: the crash comes in the middle of the
+    // second question's row, so on resume some units replay two questions and others one.
+    const crashAt = 1 + 2 + others.length + 2;
     let written = 0;
     await expect(
       runBench({
@@ -140,24 +145,24 @@ describe('trbench run (stories260K)', () => {
         name: 'crashed',
         progress: quiet(),
         afterRecord: () => {
-          if (++written === 6) throw new Error('simulated crash');
+          if (++written === crashAt) throw new Error('simulated crash');
         },
       }),
     ).rejects.toThrow('simulated crash');
     const recordsFile = path.join(dir, 'crashed', 'records.jsonl');
-    expect(readRecords(recordsFile).records).toHaveLength(6);
+    expect(readRecords(recordsFile).records).toHaveLength(crashAt);
     appendFileSync(recordsFile, '{"v":1,"session":0,"model":"stories'); // a torn write
     const partial = writeReport(path.join(dir, 'crashed')).summary;
-    expect(partial).toMatchObject({ complete: false, records: 6, expectedRecords: reference.records.length });
+    expect(partial).toMatchObject({ complete: false, records: crashAt, expectedRecords: reference.records.length });
     await expect(runBench({ config, out: dir, name: 'crashed', progress: quiet() })).rejects.toThrow(
-      /already holds a run with 6 records: pass --resume to continue it, --overwrite to replace it/,
+      new RegExp(`already holds a run with ${crashAt} records: pass --resume to continue it, --overwrite to replace it`),
     );
 
     const { summary } = await runBench({ config, out: dir, name: 'crashed', resume: true, progress: quiet() });
     expect(deterministic(summary)).toEqual(deterministic(reference.summary));
     const records = readRecords(recordsFile).records;
     expectSameRecords(records);
-    expect(records.filter((r) => r.session === 1)).toHaveLength(records.length - 6);
+    expect(records.filter((r) => r.session === 1)).toHaveLength(records.length - crashAt);
     expect(readManifest(path.join(dir, 'crashed')).sessions.map((x) => x.resume)).toEqual([false, true]);
 
     // --overwrite replaces the run (here with --limit 1: one question per subtask)

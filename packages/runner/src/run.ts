@@ -4,14 +4,17 @@ import { repoRoot } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import { loadSweepConfig, type SweepConfig } from './config/load.ts';
 import { captureEnvironment } from './environment.ts';
+import { captureHardware } from './hardware.ts';
+import { planUnits } from './plan.ts';
 import { preflight } from './preflight.ts';
 import { defaultProgress, type Progress } from './progress.ts';
 import { RecordLog, type RunRecord, readRecords } from './records.ts';
 import { writeReport } from './report.ts';
 import { manifestOf, readManifest, resumeMismatch, runFiles, writeManifest } from './run-dir.ts';
 import { acquireRunLock } from './run-lock.ts';
+import { pairKey, type ShardSpec, shardRunName } from './shard.ts';
 import type { Summary } from './summary.ts';
-import { openSetup, runSweep } from './sweep.ts';
+import { openSetup, runSweep, type SweepOptions } from './sweep.ts';
 
 export interface RunOptions {
   /** Path of the config file. */
@@ -31,6 +34,10 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called after each record is written (tests simulate a crash with it). */
   afterRecord?: (record: RunRecord) => void;
+  /** Run only this shard of the plan (`parseShard`); the default name gets a `.shard-I-of-N` suffix. */
+  shard?: ShardSpec;
+  /** Replaces a unit's drafter (benches inject a known slowdown with it). */
+  wrapDrafter?: SweepOptions['wrapDrafter'];
 }
 
 /** Default folder of run folders. */
@@ -43,7 +50,7 @@ export const RUNS_DIR = path.join(repoRoot, 'results', 'runs');
 export async function runBench(options: RunOptions): Promise<{ dir: string; summary: Summary; files: string[] }> {
   const config = await loadSweepConfig(options.config, { limit: options.limit });
   await preflight(config, openSetup);
-  const name = options.name ?? config.name;
+  const name = options.name ?? (options.shard ? shardRunName(config.name, options.shard) : config.name);
   if (!/^[A-Za-z0-9][\w.+-]*$/.test(name)) throw new TrbenchError(`run name ${JSON.stringify(name)}: expected letters, digits and _ . + -`);
   const dir = path.resolve(options.out ?? RUNS_DIR, name);
   if (options.resume && options.overwrite) throw new TrbenchError('--resume and --overwrite exclude each other');
@@ -65,8 +72,9 @@ async function runInFolder(
   dir: string,
 ): Promise<{ dir: string; summary: Summary; files: string[] }> {
   const files = runFiles(dir);
-  const now = manifestOf(config, name);
-  const session = { startedAt: new Date().toISOString(), resume: false, environment: captureEnvironment() };
+  const now = manifestOf(config, name, options.shard);
+  const environment = captureEnvironment();
+  const session = { startedAt: new Date().toISOString(), resume: false, environment, hardware: captureHardware(environment) };
   let manifest = now;
 
   let replaced: string | null = null;
@@ -101,6 +109,11 @@ async function runInFolder(
   const progress = options.progress ?? defaultProgress();
   if (replaced) progress.line(replaced);
   for (const note of config.notes) progress.line(`note: ${note}`);
+  if (now.shard) {
+    const mine = now.units.reduce((s, u) => s + u.questions, 0);
+    const all = planUnits(config).reduce((s, u) => s + u.dataset.questions.length, 0);
+    progress.line(`shard ${now.shard.index}/${now.shard.count} (from ${now.shard.source}): ${mine} of ${all} question runs`);
+  }
   const log = RecordLog.open(files.records);
   if (log.droppedBytes > 0) progress.line(`dropped an unfinished last record (${log.droppedBytes} bytes) left by an interrupted run`);
   try {
@@ -111,6 +124,8 @@ async function runInFolder(
       progress,
       signal: options.signal,
       afterRecord: options.afterRecord,
+      shard: now.shard && new Map(now.shard.ranges.map((r) => [pairKey(r.model, r.dataset), { start: r.start, end: r.end }])),
+      wrapDrafter: options.wrapDrafter,
     });
   } catch (err) {
     const interrupted = options.signal?.aborted === true;

@@ -24,13 +24,21 @@ describe('summarize', () => {
       mat: 1,
       tokensPerSecond: 100,
       speedup: 1,
+      speedupCi: null,
+      specBenchSpeedup: 1,
       lossless: null,
     });
-    expect(tr('s1')).toMatchObject({ questions: 2, mat: 2, tokensPerSecond: 200, speedup: 2 });
-    expect(tr('s2')).toMatchObject({ questions: 1, mat: 2, tokensPerSecond: 400, speedup: 4 });
+    expect(tr('s1')).toMatchObject({ questions: 2, mat: 2, tokensPerSecond: 200, speedup: 2, specBenchSpeedup: 2 });
+    expect(tr('s1').speedupCi).toMatchObject({ low: 2, high: 2, questions: 2, pairs: 2, interval: 'questions' });
+    expect(tr('s2')).toMatchObject({ questions: 1, mat: 2, tokensPerSecond: 400, speedup: 4, specBenchSpeedup: 4 });
+    expect(tr('s2').speedupCi).toEqual({ low: null, high: null, questions: 1, pairs: 1, interval: null });
     // overall: macro over the 3 questions (200, 200, 400) / 100
     expect(tr(OVERALL).tokensPerSecond).toBeCloseTo(800 / 3, 10);
-    expect(tr(OVERALL).speedup).toBeCloseTo(8 / 3, 10);
+    // paired: geometric mean of the per-question ratios 2, 2, 4; Spec-Bench: ratio of the macro means
+    expect(tr(OVERALL).speedup).toBeCloseTo(16 ** (1 / 3), 10);
+    expect(tr(OVERALL).specBenchSpeedup).toBeCloseTo(8 / 3, 10);
+    expect(tr(OVERALL).speedupCi!.low!).toBeLessThan(2);
+    expect(tr(OVERALL).speedupCi!.high!).toBeGreaterThan(4);
     expect(tr(OVERALL).pooledTokensPerSecond).toBeCloseTo((30 * 1000) / 125, 10);
     expect(tr(OVERALL).lossless).toEqual({ compared: 3, identical: 3, firstDivergence: null });
     expect(tr(OVERALL).acceptHistogram).toEqual([0, 6, 3, 6]);
@@ -60,7 +68,9 @@ describe('summarize', () => {
     const row = summarize(fixtureManifest(2), records).rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
     expect(row.tokensPerSecond).toBe(200);
     expect(row.tokensPerSecondStd).toBe(0);
-    expect(row.speedup).toBe((2 + 1) / 2); // mean of the per-run ratios, as Spec-Bench
+    expect(row.specBenchSpeedup).toBe((2 + 1) / 2); // mean of the per-run ratios, as Spec-Bench
+    expect(row.speedup).toBeCloseTo(Math.SQRT2, 12); // paired: geometric mean of 2 and 1
+    expect(row.speedupCi).toMatchObject({ questions: 1, pairs: 2, interval: 'repeats' });
     expect(row.mat).toBe(20 / 7);
     expect(row.runs).toBe(2);
     expect(row.questions).toBe(1);

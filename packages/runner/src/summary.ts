@@ -1,5 +1,5 @@
-import type { BackendInfo } from '@trbench/core';
-import type { RunRecord } from './records.ts';
+import { type BackendInfo, type PairedSpeedup, pairedSpeedup } from '@trbench/core';
+import type { DraftModelIdentity, RunRecord } from './records.ts';
 import type { RunManifest } from './run-dir.ts';
 import { mean, pooledMat, pooledTokensPerSecond, questionTokensPerSecond, runSpeedup, sampleStd } from './spec-bench-metrics.ts';
 
@@ -30,8 +30,25 @@ export interface MetricRow {
   tokensPerSecondStd: number | null;
   /** Σ tokens / Σ seconds. */
   pooledTokensPerSecond: number | null;
-  /** Macro tok/s ÷ AR's macro tok/s over the questions both finished, mean over repeats; AR = 1. */
+  /**
+   * Speedup over AR from paired measurements: geometric mean over questions of (tok/s ÷ AR's tok/s on the
+   * same question and repeat); AR = 1. See `paired-speedup.ts`.
+   */
   speedup: number | null;
+  /** Its 95 % confidence interval and what it rests on; null for AR and when nothing was paired. */
+  speedupCi: Omit<PairedSpeedup, 'estimate'> | null;
+  /**
+   * Spec-Bench's point estimate: macro tok/s ÷ AR's macro tok/s over the questions both finished, mean
+   * over repeats; AR = 1. Kept for comparison with published numbers.
+   */
+  specBenchSpeedup: number | null;
+  /**
+   * The paired speedup on CPU time instead of wall time (process CPU time per token, AR's ÷ the method's),
+   * with its interval: insensitive to waiting for a core on a shared machine, the same as the wall-clock
+   * speedup for a single-threaded backend on an idle one. Null for AR and for records without CPU time.
+   */
+  cpuSpeedup: number | null;
+  cpuSpeedupCi: Omit<PairedSpeedup, 'estimate'> | null;
   /** Sampled runs (temperature > 0): no token-identity check applies. */
   sampled: boolean;
   /** Token-id identity with AR per question run; null for AR. */
@@ -42,15 +59,34 @@ export interface MetricRow {
   } | null;
   /** Steps per accepted length (index = tokens committed in a step). */
   acceptHistogram: number[];
-  /** Milliseconds summed over finished runs. */
-  time: { prefillMs: number; draftMs: number; forwardMs: number; updateMs: number; otherMs: number; totalMs: number };
+  /**
+   * Milliseconds summed over finished runs. `verifyMs` is 0 for records made before the loop timed the
+   * verifier separately (their verification is in `otherMs`).
+   */
+  time: TimeSplit;
   meanDraftNodes: number | null;
+  /** Draft models the records name (`sps`), distinct by sha256. */
+  draftModels?: DraftModelIdentity[];
   /** Σ of Spec-Bench's text re-count of tokens (comparison with the leaderboard only). */
   specBenchRecount: number;
 }
 
+/** Where a method's decoding time goes (ms): prefill, then per step draft, forward, verify, update, rest. */
+export interface TimeSplit {
+  prefillMs: number;
+  draftMs: number;
+  forwardMs: number;
+  verifyMs: number;
+  updateMs: number;
+  otherMs: number;
+  totalMs: number;
+}
+
+/** Version of summary.json; 2: `speedup` is the paired estimate with `speedupCi`, Spec-Bench's is `specBenchSpeedup`. */
+export const SUMMARY_SCHEMA = 'trbench-summary/2';
+
 export interface Summary {
-  schema: 'trbench-summary/1';
+  schema: typeof SUMMARY_SCHEMA;
   name: string;
   /** Every planned record is present. */
   complete: boolean;
@@ -82,6 +118,10 @@ function addHistogram(into: number[], h: readonly number[]): void {
     while (into.length <= i) into.push(0);
     into[i] += h[i];
   }
+}
+
+function intervalOf(p: PairedSpeedup | null): Omit<PairedSpeedup, 'estimate'> | null {
+  return p && { low: p.low, high: p.high, questions: p.questions, pairs: p.pairs, interval: p.interval };
 }
 
 function byQuestion(records: readonly RunRecord[]): Map<string, RunRecord> {
@@ -120,18 +160,24 @@ function metricRow(
     };
   }
   const hist: number[] = [];
-  const time = { prefillMs: 0, draftMs: 0, forwardMs: 0, updateMs: 0, otherMs: 0, totalMs: 0 };
+  const time: TimeSplit = { prefillMs: 0, draftMs: 0, forwardMs: 0, verifyMs: 0, updateMs: 0, otherMs: 0, totalMs: 0 };
   let nodeSteps = 0;
   let recount = 0;
   for (const r of done) {
     for (const t of r.turns) {
       addHistogram(hist, t.acceptHist);
-      for (const k of Object.keys(time) as (keyof typeof time)[]) time[k] += t.timing[k];
+      const timing: Partial<TimeSplit> = t.timing; // verifyMs: absent in older records
+      for (const k of Object.keys(time) as (keyof TimeSplit)[]) time[k] += timing[k] ?? 0;
       nodeSteps += t.meanDraftNodes * t.steps;
       recount += t.recount;
     }
   }
   const steps = done.reduce((s, r) => s + r.steps, 0);
+  const isAr = base.method === 'ar';
+  const refDone = reference.filter((r) => r.status === 'done');
+  const paired = isAr ? null : pairedSpeedup(done, refDone);
+  const onCpu = (list: readonly RunRecord[]) => list.map((r) => ({ ...r, wallMs: r.cpuMs ?? Number.NaN }));
+  const cpu = isAr || done.some((r) => r.cpuMs === undefined) ? null : pairedSpeedup(onCpu(done), onCpu(refDone));
   return {
     ...base,
     questions: doneIds.size,
@@ -143,14 +189,25 @@ function metricRow(
     tokensPerSecond: finite(mean(perRepeat)),
     tokensPerSecondStd: finite(sampleStd(perRepeat)),
     pooledTokensPerSecond: finite(pooledTokensPerSecond(done)),
-    speedup: base.method === 'ar' ? (done.length > 0 ? 1 : null) : finite(mean(speedups)),
+    speedup: isAr ? (done.length > 0 ? 1 : null) : (paired?.estimate ?? null),
+    speedupCi: intervalOf(paired),
+    specBenchSpeedup: isAr ? (done.length > 0 ? 1 : null) : finite(mean(speedups)),
+    cpuSpeedup: cpu?.estimate ?? null,
+    cpuSpeedupCi: intervalOf(cpu),
     lossless,
     sampled: records.some((r) => r.sampling !== undefined),
     acceptHistogram: hist,
     time,
     meanDraftNodes: steps > 0 ? nodeSteps / steps : null,
+    ...draftModelsOf(done),
     specBenchRecount: recount,
   };
+}
+
+function draftModelsOf(records: readonly RunRecord[]): Pick<MetricRow, 'draftModels'> {
+  const bySha = new Map<string, DraftModelIdentity>();
+  for (const r of records) if (r.draftModel && !bySha.has(r.draftModel.sha256)) bySha.set(r.draftModel.sha256, r.draftModel);
+  return bySha.size > 0 ? { draftModels: [...bySha.values()] } : {};
 }
 
 /**
@@ -184,7 +241,7 @@ export function summarize(manifest: RunManifest, records: readonly RunRecord[]):
   }
   const expectedRecords = manifest.units.reduce((s, u) => s + u.questions, 0);
   return {
-    schema: 'trbench-summary/1',
+    schema: SUMMARY_SCHEMA,
     name: manifest.name,
     complete: records.length === expectedRecords,
     records: records.length,

@@ -1,12 +1,13 @@
-import { DecodeLoop, type TargetModel, TrbenchError } from '@trbench/core';
+import { DecodeLoop, type Drafter, type TargetModel, TrbenchError } from '@trbench/core';
 import type { ModelSetup, SweepConfig } from './config/load.ts';
 import { type QuestionOutcome, runQuestion } from './conversation.ts';
 import type { Question } from './datasets/types.ts';
 import { compareWithReference } from './lossless.ts';
 import { openModel } from './open-model.ts';
-import { planUnits, type Unit, unitKey } from './plan.ts';
+import { type Block, planBlocks, type Unit, unitKey, variantOrder } from './plan.ts';
 import type { Progress } from './progress.ts';
-import { type RecordLog, type RunRecord, recordKey } from './records.ts';
+import { type DraftModelIdentity, type RecordLog, type RunRecord, recordKey } from './records.ts';
+import type { ShardRange } from './shard.ts';
 import { promptTemplate } from './templates.ts';
 
 export interface SweepOptions {
@@ -19,6 +20,10 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /** Called after each record is durably written (tests use it to simulate a crash). */
   afterRecord?: (record: RunRecord) => void;
+  /** In a shard: the question range each (model, dataset) records (`shardRanges`); absent = every question. */
+  shard?: ReadonlyMap<string, ShardRange>;
+  /** Replaces a unit's drafter (benches inject a known slowdown with it to test the CI gate). */
+  wrapDrafter?: (unit: Unit, drafter: Drafter) => Drafter;
 }
 
 /** Opens a model of the sweep for the largest draft and top-k of its variants. */
@@ -45,6 +50,10 @@ async function yieldToEventLoop(signal: AbortSignal | undefined): Promise<void> 
   if (signal?.aborted) throw signal.reason;
 }
 
+function draftIdentity(model: TargetModel): DraftModelIdentity {
+  return { name: model.info.name, sha256: model.info.sha256, backend: { ...model.backend } };
+}
+
 function sameOutcome(record: RunRecord, outcome: QuestionOutcome): boolean {
   if (record.status !== outcome.status || record.turns.length !== outcome.turns.length) return false;
   return compareWithReference(record.turns, outcome.turns) === null;
@@ -54,7 +63,7 @@ function fmt(x: number, digits: number): string {
   return Number.isFinite(x) ? x.toFixed(digits) : '-';
 }
 
-/** One line about a finished unit, for logs. */
+/** One line about a finished unit, for logs; `seconds` is the time its own warm-up and questions took. */
 function unitLine(index: number, total: number, unit: Unit, records: RunRecord[], seconds: number): string {
   const done = records.filter((r) => r.status === 'done');
   const tokens = done.reduce((s, r) => s + r.newTokens, 0);
@@ -71,28 +80,31 @@ function unitLine(index: number, total: number, unit: Unit, records: RunRecord[]
 }
 
 /**
- * Runs every unfinished unit of the sweep, appending one record per question. Resuming a unit that has
- * records replays its warm-up and finished questions without recording them (checking that they give
- * the recorded tokens), so a stateful drafter reaches exactly the state it had: the resumed records are
- * what an uninterrupted run writes, in every deterministic field.
+ * Runs every unfinished unit of the sweep, block by block (model × dataset × repeat, see `Block`),
+ * appending one record per unit and question. Resuming replays, for each unit that has records, its
+ * warm-up and finished questions without recording them (checking that they give the recorded tokens),
+ * so a stateful drafter reaches exactly the state it had: the resumed records are what an uninterrupted
+ * run writes, in every deterministic field.
  */
 export async function runSweep(options: SweepOptions): Promise<void> {
   const { config, log, progress } = options;
-  const units = planUnits(config);
-  const planned = new Set(units.map((u) => u.key));
+  const blocks = planBlocks(config, options.shard);
+  const units = blocks.flatMap((b) => b.units);
+  const blockOf = new Map(blocks.flatMap((b) => b.units.map((u) => [u.key, b] as const)));
   const byUnit = new Map<string, RunRecord[]>();
   for (const r of log.records) {
     const key = unitKey(r.model, r.dataset, r.repeat, r.variant);
-    if (!planned.has(key)) throw new TrbenchError(`${log.file}: a record of ${key} is not part of this config's plan`);
+    if (!blockOf.has(key)) throw new TrbenchError(`${log.file}: a record of ${key} is not part of this config's plan`);
     let list = byUnit.get(key);
     if (!list) byUnit.set(key, (list = []));
     list.push(r);
   }
-  // Records of a unit are written in question order, so what is there must be a prefix of the plan.
+  // Records of a unit are written in question order, so what is there must be a prefix of its block's questions.
   for (const unit of units) {
+    const block = blockOf.get(unit.key)!;
     const recs = byUnit.get(unit.key) ?? [];
     recs.forEach((r, i) => {
-      if (r.questionId !== unit.dataset.questions[i]?.id)
+      if (r.questionId !== unit.dataset.questions[block.questions[i]]?.id)
         throw new TrbenchError(`${log.file}: records of ${unit.key} are not in the planned question order (at ${r.questionId})`);
       if (r.modelSha256 !== unit.model.resolved.sha256)
         throw new TrbenchError(
@@ -103,17 +115,25 @@ export async function runSweep(options: SweepOptions): Promise<void> {
   const references = new Map<string, RunRecord>();
   for (const r of log.records) if (r.method === 'ar') references.set(recordKey({ ...r, variant: '' }), r);
 
-  const total = units.reduce((s, u) => s + u.dataset.questions.length, 0);
-  progress.start(total, log.records.length);
+  const total = blocks.reduce((s, b) => s + b.units.length * b.questions.length, 0);
+  const remaining = new Map<string, number>();
+  for (const b of blocks) {
+    for (const u of b.units) {
+      const left = b.questions.length - (byUnit.get(u.key)?.length ?? 0);
+      remaining.set(u.variant.id, (remaining.get(u.variant.id) ?? 0) + left);
+    }
+  }
+  progress.start(total, log.records.length, remaining);
+  const unfinished = (b: Block) => b.units.some((u) => (byUnit.get(u.key)?.length ?? 0) < b.questions.length);
   for (const setup of config.models) {
-    const modelUnits = units.filter((u) => u.model === setup && (byUnit.get(u.key)?.length ?? 0) < u.dataset.questions.length);
-    if (modelUnits.length === 0) continue;
+    const modelBlocks = blocks.filter((b) => b.model === setup && unfinished(b));
+    if (modelBlocks.length === 0) continue;
     progress.status(`opening ${setup.id}`);
     const model = await openSetup(setup);
     try {
       if (model.info.sha256 !== setup.resolved.sha256) throw new Error(`opened ${model.info.sha256}, expected ${setup.resolved.sha256}`);
-      for (const unit of modelUnits) {
-        await runUnit(unit, model, units.indexOf(unit) + 1, units.length, byUnit.get(unit.key) ?? [], references, options);
+      for (const block of modelBlocks) {
+        await runBlock(block, model, (u) => units.indexOf(u) + 1, units.length, byUnit, references, options);
       }
     } finally {
       model.dispose();
@@ -121,109 +141,177 @@ export async function runSweep(options: SweepOptions): Promise<void> {
   }
 }
 
-async function runUnit(
-  unit: Unit,
+/** One unit of a block being run: its own drafter and decode loop, and what it has done so far. */
+interface Lane {
+  unit: Unit;
+  /** The method's own drafter (the loop may run it wrapped); disposed when the block ends. */
+  drafter: Drafter;
+  loop: DecodeLoop;
+  /** Records of this unit already in the file (replayed, not rewritten). */
+  finished: RunRecord[];
+  /** Its records, finished and new (for the log line). */
+  records: RunRecord[];
+  /** Requests (turns) this drafter served so far, warm-up included. */
+  requests: number;
+  warmupRuns: number;
+  /** Time spent in this unit's warm-up and questions. */
+  ms: number;
+}
+
+async function runBlock(
+  block: Block,
   model: TargetModel,
-  index: number,
+  indexOf: (unit: Unit) => number,
   total: number,
-  finished: RunRecord[],
+  byUnit: Map<string, RunRecord[]>,
   references: Map<string, RunRecord>,
   options: SweepOptions,
 ): Promise<void> {
   const { config, log, progress } = options;
-  const { variant, dataset } = unit;
-  const t0 = performance.now();
-  const drafter = await variant.spec.create(variant.params, {
-    vocabSize: model.info.vocabSize,
-    modelSha256: unit.model.resolved.sha256,
-    modelName: unit.model.resolved.name,
-    model,
-  });
-  const loop = new DecodeLoop(model, drafter);
-  const template = promptTemplate(unit.model.template, unit.model.system);
+  const { dataset } = block;
+  const template = promptTemplate(block.model.template, block.model.system);
   const maxNew = dataset.maxNewTokens;
-  const sampling = unit.model.sampling;
+  const sampling = block.model.sampling;
   const samplingFor = (questionIndex: number) => (sampling ? { options: sampling, questionIndex } : undefined);
-  let requests = 0;
-
-  // Warm-up as Spec-Bench: full runs of the first question (here: the first whose turn 1 fits), unrecorded.
   const contextSize = model.info.contextSize;
+  // Warm-up as Spec-Bench: full runs of the first question (here: the first whose turn 1 fits), unrecorded.
   const warmQuestion = dataset.questions.find((q) => model.tokenize(template.render(q.turns.slice(0, 1), []), true).length < contextSize);
-  for (let w = 0; warmQuestion && w < config.warmup; w++) {
-    progress.status(`${variant.id} warm-up ${w + 1}/${config.warmup}`);
-    requests += runQuestion(loop, template, warmQuestion, maxNew, samplingFor(-1 - w)).turns.length;
-    await yieldToEventLoop(options.signal);
-  }
-  const warmupRuns = warmQuestion ? config.warmup : 0;
 
-  if (finished.length > 0) {
-    progress.line(
-      `resuming ${unit.model.id} ${dataset.id} ${variant.id}: replaying ${finished.length} recorded questions to rebuild the drafter state`,
-    );
-  }
-  const unitRecords: RunRecord[] = [...finished];
-  for (let qi = 0; qi < dataset.questions.length; qi++) {
-    const question: Question = dataset.questions[qi];
-    const replay = qi < finished.length;
-    progress.status(`${variant.id} ${dataset.id} ${replay ? 'replay ' : ''}q ${question.id} (${qi + 1}/${dataset.questions.length})`);
-    const requestsBefore = requests;
-    const outcome = runQuestion(loop, template, question, maxNew, samplingFor(qi));
-    requests += outcome.turns.length;
-    if (replay) {
-      if (!sameOutcome(finished[qi], outcome)) {
-        throw new TrbenchError(
-          `cannot resume: replaying question ${question.id} of ${unit.key} gave other tokens than recorded ` +
-            '(the method is not deterministic, or the code changed since the run started); start a new run',
+  // Every unfinished unit gets its drafter and warm-up up front; a finished unit needs neither.
+  const lanes = new Map<Unit, Lane>();
+  try {
+    for (const unit of block.units) {
+      const finished = byUnit.get(unit.key) ?? [];
+      if (finished.length >= block.questions.length) continue;
+      const t0 = performance.now();
+      const created = await unit.variant.spec.create(unit.variant.params, {
+        vocabSize: model.info.vocabSize,
+        modelSha256: block.model.resolved.sha256,
+        modelName: block.model.resolved.name,
+        model,
+        modelSpec: block.model.spec,
+        sampled: sampling !== undefined,
+      });
+      const drafter = options.wrapDrafter ? options.wrapDrafter(unit, created) : created;
+      const lane: Lane = {
+        unit,
+        drafter: created,
+        loop: new DecodeLoop(model, drafter),
+        finished,
+        records: [...finished],
+        requests: 0,
+        warmupRuns: warmQuestion ? config.warmup : 0,
+        ms: 0,
+      };
+      for (let w = 0; warmQuestion && w < config.warmup; w++) {
+        progress.status(`${unit.variant.id} warm-up ${w + 1}/${config.warmup}`);
+        lane.requests += runQuestion(lane.loop, template, warmQuestion, maxNew, samplingFor(-1 - w)).turns.length;
+        await yieldToEventLoop(options.signal);
+      }
+      // In a shard, a drafter that carries state across requests replays, unrecorded, the dataset's questions
+      // before the shard's block (earlier shards'), as a one-machine run would have served them; a drafter
+      // that keeps no state skips them.
+      const first = block.questions[0] ?? 0;
+      if (first > 0 && (unit.variant.spec.carriesState?.(unit.variant.params) ?? true)) {
+        progress.line(
+          `shard: ${block.model.id} ${dataset.id} ${unit.variant.id}: replaying the ${first} questions before this shard's to rebuild the drafter state`,
+        );
+        for (let qi = 0; qi < first; qi++) {
+          progress.status(`${unit.variant.id} ${dataset.id} shard replay q ${dataset.questions[qi].id} (${qi + 1}/${first})`);
+          lane.requests += runQuestion(lane.loop, template, dataset.questions[qi], maxNew, samplingFor(qi)).turns.length;
+          await yieldToEventLoop(options.signal);
+        }
+      }
+      lane.ms += performance.now() - t0;
+      lanes.set(unit, lane);
+      if (finished.length > 0) {
+        progress.line(
+          `resuming ${block.model.id} ${dataset.id} ${unit.variant.id}: replaying ${finished.length} recorded questions to rebuild the drafter state`,
         );
       }
+    }
+
+    for (let pos = 0; pos < block.questions.length; pos++) {
+      const qi = block.questions[pos];
+      const question: Question = dataset.questions[qi];
+      const base = { model: block.model.id, dataset: dataset.id, repeat: block.repeat, questionId: question.id };
+      // The row of this question: each lane answers it (or replays it), in the rotation's order.
+      const fresh = new Map<Lane, { outcome: QuestionOutcome; requestsBefore: number; ms: number }>();
+      for (const i of variantOrder(block.units.length, qi)) {
+        const lane = lanes.get(block.units[i]);
+        if (!lane) continue;
+        const replay = pos < lane.finished.length;
+        const id = lane.unit.variant.id;
+        progress.status(`${id} ${dataset.id} ${replay ? 'replay ' : ''}q ${question.id} (${pos + 1}/${block.questions.length})`);
+        const requestsBefore = lane.requests;
+        const t0 = performance.now();
+        const outcome = runQuestion(lane.loop, template, question, maxNew, samplingFor(qi));
+        const ms = performance.now() - t0;
+        lane.ms += ms;
+        lane.requests += outcome.turns.length;
+        if (replay) {
+          if (!sameOutcome(lane.finished[pos], outcome)) {
+            throw new TrbenchError(
+              `cannot resume: replaying question ${question.id} of ${lane.unit.key} gave other tokens than recorded ` +
+                '(the method is not deterministic, or the code changed since the run started); start a new run',
+            );
+          }
+        } else {
+          fresh.set(lane, { outcome, requestsBefore, ms });
+        }
+        await yieldToEventLoop(options.signal);
+      }
+      // Records of the row in config order (AR first), once AR's tokens for the question are known.
+      for (const [lane, { outcome, requestsBefore, ms }] of [...fresh].sort((a, b) => indexOf(a[0].unit) - indexOf(b[0].unit))) {
+        const { unit } = lane;
+        let lossless: RunRecord['lossless'] = null;
+        if (unit.variant.method !== 'ar' && !sampling) {
+          const reference = references.get(recordKey({ ...base, variant: '' }));
+          if (!reference) throw new Error(`no AR record for ${recordKey({ ...base, variant: 'ar' })}`);
+          const divergence = compareWithReference(reference.turns, outcome.turns);
+          lossless = divergence === null ? { identical: true } : { identical: false, ...divergence };
+        }
+        const record: RunRecord = {
+          v: 1,
+          session: options.session,
+          ...base,
+          modelSha256: block.model.resolved.sha256,
+          stopTokens: [...model.info.stopTokens],
+          backend: { ...model.backend },
+          template: template.name,
+          subtask: question.subtask,
+          category: question.category,
+          index: qi,
+          variant: unit.variant.id,
+          method: unit.variant.method,
+          params: unit.variant.params,
+          maxNewTokens: maxNew,
+          ...(sampling ? { sampling } : {}),
+          ...(lane.drafter.draftModel ? { draftModel: draftIdentity(lane.drafter.draftModel) } : {}),
+          drafter: { warm: requestsBefore > 0, requestsBefore, warmupRuns: lane.warmupRuns },
+          status: outcome.status,
+          ...(outcome.skipReason ? { skipReason: outcome.skipReason } : {}),
+          turns: outcome.turns,
+          newTokens: outcome.turns.reduce((s, t) => s + t.tokens.length, 0),
+          steps: outcome.turns.reduce((s, t) => s + t.steps, 0),
+          wallMs: outcome.turns.reduce((s, t) => s + t.timing.totalMs, 0),
+          cpuMs: outcome.turns.reduce((s, t) => s + (t.timing.cpuMs ?? 0), 0),
+          lossless,
+          finishedAt: new Date().toISOString(),
+        };
+        log.append(record);
+        lane.records.push(record);
+        if (unit.variant.method === 'ar') references.set(recordKey({ ...base, variant: '' }), record);
+        progress.advance({ variant: unit.variant.id, tokens: record.newTokens, ms });
+        options.afterRecord?.(record);
+      }
       await yieldToEventLoop(options.signal);
-      continue;
     }
-    const base = {
-      model: unit.model.id,
-      dataset: dataset.id,
-      repeat: unit.repeat,
-      questionId: question.id,
-    };
-    let lossless: RunRecord['lossless'] = null;
-    if (variant.method !== 'ar' && !sampling) {
-      const reference = references.get(recordKey({ ...base, variant: '' }));
-      if (!reference) throw new Error(`no AR record for ${recordKey({ ...base, variant: 'ar' })}`);
-      const divergence = compareWithReference(reference.turns, outcome.turns);
-      lossless = divergence === null ? { identical: true } : { identical: false, ...divergence };
+    for (const lane of lanes.values()) {
+      progress.line(unitLine(indexOf(lane.unit), total, lane.unit, lane.records, lane.ms / 1000));
     }
-    const record: RunRecord = {
-      v: 1,
-      session: options.session,
-      ...base,
-      modelSha256: unit.model.resolved.sha256,
-      stopTokens: [...model.info.stopTokens],
-      backend: { ...model.backend },
-      template: template.name,
-      subtask: question.subtask,
-      category: question.category,
-      index: qi,
-      variant: variant.id,
-      method: variant.method,
-      params: variant.params,
-      maxNewTokens: maxNew,
-      ...(sampling ? { sampling } : {}),
-      drafter: { warm: requestsBefore > 0, requestsBefore, warmupRuns },
-      status: outcome.status,
-      ...(outcome.skipReason ? { skipReason: outcome.skipReason } : {}),
-      turns: outcome.turns,
-      newTokens: outcome.turns.reduce((s, t) => s + t.tokens.length, 0),
-      steps: outcome.turns.reduce((s, t) => s + t.steps, 0),
-      wallMs: outcome.turns.reduce((s, t) => s + t.timing.totalMs, 0),
-      lossless,
-      finishedAt: new Date().toISOString(),
-    };
-    log.append(record);
-    unitRecords.push(record);
-    if (variant.method === 'ar') references.set(recordKey({ ...base, variant: '' }), record);
-    progress.advance();
-    options.afterRecord?.(record);
-    await yieldToEventLoop(options.signal);
+  } finally {
+    // Drafters that own native resources (a draft model) release them with the block.
+    for (const lane of lanes.values()) lane.drafter.dispose?.();
   }
-  progress.line(unitLine(index, total, unit, unitRecords, (performance.now() - t0) / 1000));
 }

@@ -102,7 +102,7 @@ export function fixtureRecord(over: Partial<RunRecord> & { hist?: number[] }): R
               steps,
               acceptHist: hist,
               meanDraftNodes: method === 'ar' ? 1 : 81,
-              timing: { prefillMs: 1, draftMs: 1, forwardMs: wallMs - 4, updateMs: 1, otherMs: 1, totalMs: wallMs },
+              timing: { prefillMs: 1, draftMs: 1, forwardMs: wallMs - 5, verifyMs: 1, updateMs: 1, otherMs: 1, totalMs: wallMs },
               recount: newTokens,
             },
           ]

@@ -15,6 +15,7 @@ export { type DuplicateRule, TokenRecyclingDrafter, type TokenRecyclingOptions }
 export { AcceptanceStats, RecordingDrafter } from './tuner/acceptance-stats.ts';
 export {
   CALIBRATION_PROMPTS_PATH,
+  describeTuned,
   ensureTunedTemplate,
   loadCalibrationPrompts,
   type TunedTemplateFile,
@@ -26,6 +27,7 @@ export {
   type Candidate,
   calibrationPaths,
   expectedAccepted,
+  formatGain,
   type TuneOptions,
   type TuneResult,
   tuneTemplate,

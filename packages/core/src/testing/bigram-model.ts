@@ -62,6 +62,10 @@ export class BigramModel implements TargetModel {
   reset(): void {
     this.committedLength = 0;
   }
+  truncate(length: number): void {
+    if (length < 0 || length > this.committedLength) throw new RangeError(`truncate to ${length} of ${this.committedLength}`);
+    this.committedLength = length;
+  }
   private fill(row: number, token: number, out: Predictions): void {
     const V = this.info.vocabSize;
     const first = this.next(token);

@@ -1,7 +1,7 @@
 import { writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import type { Command } from 'commander';
-import { baselineOf, checkSummary, DEFAULT_TOLERANCES, readBaseline, readSummary, renderCheck } from '../check.ts';
+import { baselineOf, checkSummary, DEFAULT_TOLERANCES, readBaseline, readSummary, renderCheck, type SpeedupMetric } from '../check.ts';
 import { runCommand } from '../cli-helpers.ts';
 
 function fraction(flag: string, raw: string | undefined, fallback: number): number {
@@ -16,15 +16,34 @@ function fraction(flag: string, raw: string | undefined, fallback: number): numb
 export function registerCheckCommand(program: Command): void {
   program
     .command('check')
-    .description('compare a run summary with a baseline; exit 1 on a lossless failure, MAT drop > 1 % or speedup drop > 25 %')
+    .description(
+      'compare a run summary with a baseline; exit 1 on a lossless failure, a MAT drop > 1 %, or a speedup whose 95 % interval lies wholly below baseline − 10 %',
+    )
     .requiredOption('--summary <file>', 'summary.json of the run to check')
     .option('--baseline <file>', 'baseline to compare with', 'results/baselines/ci.json')
     .option('--update', 'write the summary as the new baseline instead of checking (on purpose only)')
     .option('--mat-tolerance <fraction>', 'largest allowed relative MAT drop', String(DEFAULT_TOLERANCES.mat))
-    .option('--speedup-tolerance <fraction>', 'largest allowed relative overall speedup drop', String(DEFAULT_TOLERANCES.speedup))
+    .option(
+      '--speedup-tolerance <fraction>',
+      'fail when the whole 95 % interval of an overall speedup lies below baseline × (1 − fraction)',
+      String(DEFAULT_TOLERANCES.speedup),
+    )
+    .option(
+      '--speedup-metric <metric>',
+      'wall: the paired speedup on wall time; cpu: on process CPU time (less noise on a shared machine)',
+      'wall',
+    )
     .option('--all', 'print every check, not only the regressions')
     .action(
-      (opts: { summary: string; baseline: string; update?: boolean; matTolerance?: string; speedupTolerance?: string; all?: boolean }) =>
+      (opts: {
+        summary: string;
+        baseline: string;
+        update?: boolean;
+        matTolerance?: string;
+        speedupTolerance?: string;
+        speedupMetric: string;
+        all?: boolean;
+      }) =>
         runCommand(() => {
           const summary = readSummary(opts.summary);
           if (opts.update) {
@@ -41,7 +60,10 @@ export function registerCheckCommand(program: Command): void {
             mat: fraction('--mat-tolerance', opts.matTolerance, DEFAULT_TOLERANCES.mat),
             speedup: fraction('--speedup-tolerance', opts.speedupTolerance, DEFAULT_TOLERANCES.speedup),
           };
-          const { lines, notes } = checkSummary(summary, readBaseline(opts.baseline), tolerances);
+          if (opts.speedupMetric !== 'wall' && opts.speedupMetric !== 'cpu')
+            throw new TrbenchError(`--speedup-metric: expected wall or cpu (got ${JSON.stringify(opts.speedupMetric)})`);
+          const metric: SpeedupMetric = opts.speedupMetric;
+          const { lines, notes } = checkSummary(summary, readBaseline(opts.baseline), tolerances, metric);
           for (const note of notes) process.stdout.write(`note: ${note}\n`);
           const failed = lines.filter((l) => !l.ok);
           const table = renderCheck(lines, Boolean(opts.all));

@@ -11,7 +11,7 @@ export function registerGenerateCommand(program: Command): void {
     .command('generate')
     .description('generate a continuation of one prompt with one method')
     .requiredOption('--prompt <text>', 'prompt text ("" = start from BOS)')
-    .option('--model <spec>', 'stories260K, a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
+    .option('--model <spec>', 'stories260K[:...], twin:<shape>[:<type>], a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
     .option('--method <name>', `decoding method: ${methodNames().join(', ')}`, 'ar')
     .option('--backend <name>', 'llama.cpp or onnx', 'llama.cpp')
     .option('--device <name>', 'llama.cpp: auto|cuda|vulkan|cpu; onnx: cpu|webgpu|cuda')
@@ -61,12 +61,15 @@ export function registerGenerateCommand(program: Command): void {
         contextSize,
         exposeLogits: sampling.temperature > 0,
       });
+      let drafter: Awaited<ReturnType<typeof method.create>> | undefined;
       try {
-        const drafter = await method.create(params, {
+        drafter = await method.create(params, {
           vocabSize: model.info.vocabSize,
           modelSha256: resolved.sha256,
           modelName: resolved.name,
           model,
+          modelSpec: String(opts.model),
+          sampled: sampling.temperature > 0,
         });
         const report = runGenerate({
           model,
@@ -91,6 +94,7 @@ export function registerGenerateCommand(program: Command): void {
         }
         if (report.losslessIdentical === false) process.exitCode = 3;
       } finally {
+        drafter?.dispose?.();
         model.dispose();
       }
     }),

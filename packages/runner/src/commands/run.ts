@@ -5,6 +5,7 @@ import { positiveInt, runCommand } from '../cli-helpers.ts';
 import { displayPath } from '../config/load.ts';
 import { renderTables } from '../report-md.ts';
 import { runBench } from '../run.ts';
+import { parseShard } from '../shard.ts';
 import { OVERALL } from '../summary.ts';
 
 /** `trbench run <config>`: a sweep of models × datasets × methods × parameters, with report and charts. */
@@ -18,47 +19,66 @@ export function registerRunCommand(program: Command): void {
     .option('--overwrite', 'replace an existing run of the same name (records, summary, reports, charts)')
     .option('--out <dir>', 'folder that holds run folders (default results/runs)')
     .option('--limit <n>', 'at most n questions per subtask of every dataset (quick tries)')
-    .action((config: string, opts: { name?: string; resume?: boolean; overwrite?: boolean; out?: string; limit?: string }) =>
-      runCommand(async () => {
-        const t0 = performance.now();
-        const limit = opts.limit === undefined ? undefined : positiveInt('--limit', opts.limit);
-        // Ctrl-C stops after the question in flight (its record is written); a second one exits at once.
-        const controller = new AbortController();
-        const onSigint = () => {
-          if (controller.signal.aborted) process.exit(130);
-          controller.abort(new TrbenchError('interrupted'));
-        };
-        process.on('SIGINT', onSigint);
-        let result: Awaited<ReturnType<typeof runBench>>;
-        try {
-          result = await runBench({
-            config,
-            name: opts.name,
-            resume: opts.resume,
-            overwrite: opts.overwrite,
-            out: opts.out,
-            limit,
-            signal: controller.signal,
-          });
-        } catch (err) {
-          if (!controller.signal.aborted) throw err;
-          process.exitCode = 130;
-          return;
-        } finally {
-          process.off('SIGINT', onSigint);
-        }
-        const { dir, summary, files } = result;
-        process.stdout.write(`\n${renderTables(summary)}\n\n`);
-        const charts = files.filter((f) => f.endsWith('.png')).length;
-        process.stdout.write(
-          `wrote ${displayPath(path.join(dir, 'report.md'))}, report.csv, summary.json, run.json, records.jsonl and ${charts} charts in ${displayPath(path.join(dir, 'charts'))}\n` +
-            `${summary.records} question runs (${summary.measuredSeconds.toFixed(1)} s measured), ${((performance.now() - t0) / 1000).toFixed(1)} s wall\n`,
-        );
-        const failures = summary.rows.filter((r) => r.subtask === OVERALL && r.lossless && r.lossless.identical < r.lossless.compared);
-        if (failures.length > 0) {
-          process.stderr.write(`trbench: not lossless: ${failures.map((r) => `${r.model}/${r.dataset}/${r.variant}`).join(', ')}\n`);
-          process.exitCode = 3;
-        }
-      }),
+    .option(
+      '--shard <I/N|auto>',
+      'run shard I of N (1-based) of the plan; auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (docs/sharding.md)',
+    )
+    .option('--shard-count <n>', 'with --shard auto on a Kubernetes Indexed Job: the number of shards (the completions)')
+    .action(
+      (
+        config: string,
+        opts: { name?: string; resume?: boolean; overwrite?: boolean; out?: string; limit?: string; shard?: string; shardCount?: string },
+      ) =>
+        runCommand(async () => {
+          const t0 = performance.now();
+          const limit = opts.limit === undefined ? undefined : positiveInt('--limit', opts.limit);
+          if (opts.shardCount !== undefined && opts.shard === undefined) throw new TrbenchError('--shard-count goes with --shard auto');
+          const shard =
+            opts.shard === undefined
+              ? undefined
+              : parseShard(
+                  opts.shard,
+                  process.env,
+                  opts.shardCount === undefined ? undefined : positiveInt('--shard-count', opts.shardCount),
+                );
+          // Ctrl-C stops after the question in flight (its record is written); a second one exits at once.
+          const controller = new AbortController();
+          const onSigint = () => {
+            if (controller.signal.aborted) process.exit(130);
+            controller.abort(new TrbenchError('interrupted'));
+          };
+          process.on('SIGINT', onSigint);
+          let result: Awaited<ReturnType<typeof runBench>>;
+          try {
+            result = await runBench({
+              config,
+              name: opts.name,
+              resume: opts.resume,
+              overwrite: opts.overwrite,
+              out: opts.out,
+              limit,
+              shard,
+              signal: controller.signal,
+            });
+          } catch (err) {
+            if (!controller.signal.aborted) throw err;
+            process.exitCode = 130;
+            return;
+          } finally {
+            process.off('SIGINT', onSigint);
+          }
+          const { dir, summary, files } = result;
+          process.stdout.write(`\n${renderTables(summary)}\n\n`);
+          const charts = files.filter((f) => f.endsWith('.png')).length;
+          process.stdout.write(
+            `wrote ${displayPath(path.join(dir, 'report.md'))}, report.csv, summary.json, run.json, records.jsonl and ${charts} charts in ${displayPath(path.join(dir, 'charts'))}\n` +
+              `${summary.records} question runs (${summary.measuredSeconds.toFixed(1)} s measured), ${((performance.now() - t0) / 1000).toFixed(1)} s wall\n`,
+          );
+          const failures = summary.rows.filter((r) => r.subtask === OVERALL && r.lossless && r.lossless.identical < r.lossless.compared);
+          if (failures.length > 0) {
+            process.stderr.write(`trbench: not lossless: ${failures.map((r) => `${r.model}/${r.dataset}/${r.variant}`).join(', ')}\n`);
+            process.exitCode = 3;
+          }
+        }),
     );
 }

@@ -1,6 +1,6 @@
 import { readJsonl, writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
-import { CALIBRATION_PROMPTS_PATH, ensureTunedTemplate, loadCalibrationPrompts } from '@trbench/token-recycling';
+import { CALIBRATION_PROMPTS_PATH, describeTuned, ensureTunedTemplate, formatGain, loadCalibrationPrompts } from '@trbench/token-recycling';
 import type { Command } from 'commander';
 import { positiveInt, runCommand } from '../cli-helpers.ts';
 import { openModel, parseBackend } from '../open-model.ts';
@@ -23,7 +23,7 @@ export function registerTuneCommand(program: Command): void {
   program
     .command('tune')
     .description('tune the Token Recycling tree for this model, backend and machine (what --template auto uses)')
-    .option('--model <spec>', 'stories260K, a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
+    .option('--model <spec>', 'stories260K[:...], twin:<shape>[:<type>], a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
     .option('--backend <name>', 'llama.cpp or onnx', 'llama.cpp')
     .option('--device <name>', 'llama.cpp: auto|cuda|vulkan|cpu; onnx: cpu|webgpu|cuda')
     .option('--threads <n>', 'CPU threads of the backend', '1')
@@ -48,7 +48,6 @@ export function registerTuneCommand(program: Command): void {
           topK: k,
         });
         try {
-          process.stderr.write(`calibrating on ${prompts.length} prompts from ${source}\n`);
           const { file, result, fromCache } = ensureTunedTemplate(model, {
             k,
             maxNodes,
@@ -56,13 +55,13 @@ export function registerTuneCommand(program: Command): void {
             prompts,
             force: Boolean(opts.force),
             log: (line) => process.stderr.write(`${line}\n`),
+            onCalibrate: (n) => process.stderr.write(`calibrating on ${n} prompts from ${source}…\n`),
           });
           if (opts.out) writeFileAtomic(String(opts.out), `${JSON.stringify(result, null, 1)}\n`);
           const best = [...result.budgets].sort((a, b) => b.predictedTokensPerSecond - a.predictedTokensPerSecond).slice(0, 5);
           process.stdout.write(
-            `${fromCache ? 'cached result' : 'tuned'}: ${result.nodes} nodes (${result.paths.length} drafts), expected ${result.expectedAccepted.toFixed(3)} tokens/step, ` +
-              `predicted ${result.predictedTokensPerSecond.toFixed(1)} tok/s, measured on calibration ${result.calibrationTokensPerSecond.toFixed(1)} tok/s ` +
-              `(plain decoding ${result.autoregressiveTokensPerSecond.toFixed(1)} tok/s)\n` +
+            `${describeTuned(result, file, fromCache)}\n` +
+              `candidates measured against plain decoding: ${result.candidates.map((c) => `n=${c.nodes} ${formatGain(c.gain)}`).join(', ')}\n` +
               `best budgets by prediction: ${best.map((b) => `n=${b.nodes} ${b.predictedTokensPerSecond.toFixed(0)} tok/s`).join(', ')}\n` +
               `template: ${file}${opts.out ? ` and ${opts.out}` : ''}\n`,
           );

@@ -9,4 +9,5 @@ registerMethod({
   flags: [],
   requirements: () => ({ maxDraftNodes: 1, topK: 1 }),
   create: () => new AutoregressiveDrafter(),
+  carriesState: () => false,
 });

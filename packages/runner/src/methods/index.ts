@@ -5,5 +5,6 @@ import './pld.ts';
 import './lookahead.ts';
 import './rest.ts';
 import './suffix.ts';
+import './sps.ts';
 
 export * from './registry.ts';

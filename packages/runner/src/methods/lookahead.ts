@@ -33,4 +33,6 @@ registerMethod({
   ],
   requirements: (p) => ({ maxDraftNodes: lookaheadMaxDraftNodes(p.level, p.window, p.guess), topK: 1 }),
   create: (p, ctx) => new LookaheadDrafter(ctx.vocabSize, p),
+  // The window is re-seeded per request; only a kept n-gram pool survives it.
+  carriesState: (p) => p.keepPool,
 });

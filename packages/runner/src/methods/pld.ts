@@ -54,4 +54,5 @@ registerMethod({
   ],
   requirements: (p) => ({ maxDraftNodes: resolve(p).numPredTokens + 1, topK: 1 }),
   create: (p) => new PldDrafter(resolve(p)),
+  carriesState: () => false,
 });

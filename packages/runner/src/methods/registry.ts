@@ -9,6 +9,10 @@ export interface MethodContext {
   modelName: string;
   /** The opened target model (TR's `--template auto` tunes on it). */
   model: TargetModel;
+  /** The spec the target was resolved from (`sps` self-speculation derives its draft from it). */
+  modelSpec?: string;
+  /** Requests will sample (temperature > 0): a draft model must expose its logits. */
+  sampled?: boolean;
 }
 
 /** A command-line flag that sets one method parameter. */
@@ -34,6 +38,13 @@ export interface MethodSpec<P extends z.ZodType = z.ZodType> {
   /** Draft size and top-k width the model must be opened for, from the parameters alone. */
   requirements(params: z.infer<P>): MethodRequirements;
   create(params: z.infer<P>, context: MethodContext): Drafter | Promise<Drafter>;
+  /**
+   * Whether the drafter carries state from one request to the next (TR's hot-start matrix, SuffixDecoding's
+   * global tree): a shard then replays, unrecorded, the earlier questions of its dataset so the drafter
+   * reaches the state a one-machine run has. `false` lets a shard skip them: every request then depends on
+   * its prompt alone. Absent = true (replaying is always correct, only slower).
+   */
+  carriesState?(params: z.infer<P>): boolean;
 }
 
 export interface MethodRequirements {

@@ -72,4 +72,6 @@ registerMethod({
     const { datastore: file, ...options } = p;
     return new RestDrafter(datastore, options, file);
   },
+  // The datastore is read-only.
+  carriesState: () => false,
 });

@@ -34,4 +34,6 @@ registerMethod({
   ],
   requirements: (p) => ({ maxDraftNodes: p.maxSpecTokens + 1, topK: 1 }),
   create: ({ path, ...p }) => new SuffixDecodingDrafter({ ...p, tree: !path }),
+  // The per-request tree is cleared per request; the global tree keeps earlier outputs unless it is off.
+  carriesState: (p) => p.maxCachedRequests !== 0,
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cacheDir, readJsonl, repoRoot, sha256Bytes, writeFileAtomic } from '@trbench/assets';
 import { type TargetModel, TrbenchError } from '@trbench/core';
-import { type TuneOptions, type TuneResult, tuneTemplate } from './tune.ts';
+import { formatGain, type TuneOptions, type TuneResult, tuneTemplate } from './tune.ts';
 
 /** The committed calibration prompts (disjoint from the story suite). */
 export const CALIBRATION_PROMPTS_PATH = path.join(repoRoot, 'datasets', 'stories', 'calibration.jsonl');
@@ -16,10 +16,19 @@ export function loadCalibrationPrompts(file = CALIBRATION_PROMPTS_PATH): string[
 }
 
 /** Bumped whenever the tuner's algorithm changes, so cached trees from an older tuner are not reused. */
-export const TUNER_VERSION = 3;
+export const TUNER_VERSION = 4;
 
-/** What a tuned tree depends on: the model, the engine and its settings, the machine, and the tuner's knobs. */
-export function tuningKey(model: TargetModel, k: number, maxNodes: number, prompts: string[]): Record<string, unknown> {
+/**
+ * What a tuned tree depends on: the model, the engine and its settings, the machine, and the tuner's knobs
+ * (`maxNewTokens` only when it is not the default 128, so keys of earlier tunings stay valid).
+ */
+export function tuningKey(
+  model: TargetModel,
+  k: number,
+  maxNodes: number,
+  prompts: string[],
+  maxNewTokens?: number,
+): Record<string, unknown> {
   return {
     tuner: TUNER_VERSION,
     calibrationSha256: sha256Bytes(JSON.stringify(prompts)),
@@ -30,12 +39,13 @@ export function tuningKey(model: TargetModel, k: number, maxNodes: number, promp
     cores: os.cpus().length,
     k,
     maxNodes,
+    ...(maxNewTokens !== undefined && maxNewTokens !== 128 ? { maxNewTokens } : {}),
   };
 }
 
 /** Cache file of the tuned template for this model, backend and machine. */
-export function tunedTemplatePath(model: TargetModel, k: number, maxNodes: number, prompts: string[]): string {
-  const key = sha256Bytes(JSON.stringify(tuningKey(model, k, maxNodes, prompts))).slice(0, 16);
+export function tunedTemplatePath(model: TargetModel, k: number, maxNodes: number, prompts: string[], maxNewTokens?: number): string {
+  const key = sha256Bytes(JSON.stringify(tuningKey(model, k, maxNodes, prompts, maxNewTokens))).slice(0, 16);
   return path.join(cacheDir(), 'tuned-templates', `${model.info.name}-${key}.json`);
 }
 
@@ -45,24 +55,60 @@ export interface TunedTemplateFile extends TuneResult {
   createdAt: string;
 }
 
+/** Depth of a tree given by its rank paths (0 for plain decoding). */
+export function pathsDepth(paths: ReadonlyArray<ReadonlyArray<number>>): number {
+  return paths.reduce((d, p) => Math.max(d, p.length), 0);
+}
+
+/**
+ * One line about the tree `--template auto` uses: `tuned-9 (9 nodes, depth 4): predicted … tok/s, measured
+ * … tok/s on calibration (plain decoding … tok/s), gain 1.12× [1.05, 1.19]; cached in FILE` — or that it
+ * keeps plain decoding because no tree was significantly faster.
+ */
+export function describeTuned(result: TunedTemplateFile, file: string, fromCache: boolean): string {
+  const where = `${fromCache ? 'cached' : 'new, saved'} in ${file}`;
+  const plainSpeed = `plain decoding ${result.autoregressiveTokensPerSecond.toFixed(1)} tok/s`;
+  if (result.plain) {
+    const best = result.candidates.reduce<TunedTemplateFile['candidates'][number] | null>(
+      (a, b) => (a === null || b.calibrationTokensPerSecond > a.calibrationTokensPerSecond ? b : a),
+      null,
+    );
+    return (
+      `--template auto resolves to plain decoding: no tree was significantly faster on calibration (${plainSpeed}` +
+      `${best ? `; best tree ${best.nodes} nodes, ${best.calibrationTokensPerSecond.toFixed(1)} tok/s, ${formatGain(best.gain)}` : ''}); ${where}`
+    );
+  }
+  const chosen = result.candidates.find((c) => c.nodes === result.nodes && c.paths.length === result.paths.length);
+  return (
+    `--template auto uses ${result.name} (${result.nodes} nodes, depth ${pathsDepth(result.paths)}): predicted ${result.predictedTokensPerSecond.toFixed(1)} tok/s, ` +
+    `measured ${result.calibrationTokensPerSecond.toFixed(1)} tok/s on calibration (${plainSpeed}), gain ${formatGain(chosen?.gain ?? null)}; ${where}`
+  );
+}
+
 /**
  * `--template auto`: the cached tuned tree for this model + backend + machine, or a fresh tuning run on
  * the calibration prompts (then cached). The model must be opened for `maxNodes` nodes and top-k >= k.
  */
 export function ensureTunedTemplate(
   model: TargetModel,
-  options: { k?: number; maxNodes?: number; prompts?: string[]; force?: boolean; log?: (line: string) => void } & Pick<
-    TuneOptions,
-    'maxNewTokens'
-  > = {},
+  options: {
+    k?: number;
+    maxNodes?: number;
+    prompts?: string[];
+    force?: boolean;
+    log?: (line: string) => void;
+    /** Called once before calibrating, only when there is no cached result (to say so). */
+    onCalibrate?: (prompts: number) => void;
+  } & Pick<TuneOptions, 'maxNewTokens'> = {},
 ): { file: string; result: TunedTemplateFile; fromCache: boolean } {
   const k = options.k ?? 8;
   const maxNodes = Math.min(options.maxNodes ?? 128, model.maxDraftNodes);
   const texts = options.prompts ?? loadCalibrationPrompts();
-  const file = tunedTemplatePath(model, k, maxNodes, texts);
+  const file = tunedTemplatePath(model, k, maxNodes, texts, options.maxNewTokens);
   if (existsSync(file) && !options.force) {
     return { file, result: JSON.parse(readFileSync(file, 'utf8')) as TunedTemplateFile, fromCache: true };
   }
+  options.onCalibrate?.(texts.length);
   const result = tuneTemplate({
     model,
     modelSha256: model.info.sha256,
@@ -72,7 +118,11 @@ export function ensureTunedTemplate(
     maxNewTokens: options.maxNewTokens,
     log: options.log,
   });
-  const stored: TunedTemplateFile = { ...result, key: tuningKey(model, k, maxNodes, texts), createdAt: new Date().toISOString() };
+  const stored: TunedTemplateFile = {
+    ...result,
+    key: tuningKey(model, k, maxNodes, texts, options.maxNewTokens),
+    createdAt: new Date().toISOString(),
+  };
   writeFileAtomic(file, `${JSON.stringify(stored, null, 1)}\n`);
   return { file, result: stored, fromCache: false };
 }

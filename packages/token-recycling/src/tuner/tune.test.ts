@@ -1,7 +1,8 @@
 import { BigramModel } from '@trbench/core/testing';
 import { describe, expect, it } from 'vitest';
-import { TreeTemplate } from '../template.ts';
+import { chainPaths, TreeTemplate } from '../template.ts';
 import { AcceptanceStats } from './acceptance-stats.ts';
+import { describeTuned, type TunedTemplateFile } from './auto-template.ts';
 import { calibrationPaths, expectedAccepted, tuneTemplate } from './tune.ts';
 
 describe('AcceptanceStats', () => {
@@ -63,5 +64,70 @@ describe('tuneTemplate (mock model: checks the mechanics, not speed)', () => {
     expect(r.calibrationStats.rates[0][0]).toBeGreaterThan(0.5);
     expect(r.calibrationStats.rates[0][1]).toBe(0);
     expect(lines.some((l) => l.startsWith('round 1'))).toBe(true);
+    // Every candidate was measured against plain decoding; a tree is kept only with a significant gain.
+    for (const c of r.candidates) expect(c.gain?.estimate).toBeGreaterThan(0);
+    if (r.plain) {
+      expect(r).toMatchObject({ name: 'plain', nodes: 1, paths: [] });
+      expect(lines.some((l) => l.includes('keeping plain decoding'))).toBe(true);
+    } else {
+      const chosen = r.candidates.find((c) => c.nodes === r.nodes)!;
+      expect(chosen.gain!.low!).toBeGreaterThan(1);
+    }
+  });
+});
+
+describe('describeTuned', () => {
+  const base = {
+    k: 8,
+    expectedAccepted: 1,
+    predictedTokensPerSecond: 3000,
+    calibrationTokensPerSecond: 3100,
+    plainStepMs: 0.3,
+    autoregressiveTokensPerSecond: 3200,
+    budgets: [],
+    key: {},
+    createdAt: '',
+  } as unknown as TunedTemplateFile;
+  const candidate = (nodes: number, speed: number, low: number, high: number) => ({
+    nodes,
+    paths: chainPaths(nodes - 1),
+    predictedTokensPerSecond: speed,
+    expectedAccepted: 1.5,
+    calibrationTokensPerSecond: speed,
+    calibrationMeanAccepted: 1.5,
+    gain: { estimate: (low + high) / 2, low, high },
+  });
+
+  it('says when --template auto keeps plain decoding, and why', () => {
+    const r = {
+      ...base,
+      name: 'plain',
+      plain: true,
+      nodes: 1,
+      paths: [],
+      candidates: [candidate(2, 2715.6, 0.7, 0.8), candidate(3, 2600, 0.6, 0.7)],
+    };
+    expect(describeTuned(r, '/c/x.json', true)).toBe(
+      '--template auto resolves to plain decoding: no tree was significantly faster on calibration (plain decoding 3200.0 tok/s; ' +
+        'best tree 2 nodes, 2715.6 tok/s, 0.75× [0.70, 0.80]); cached in /c/x.json',
+    );
+  });
+
+  it('names the tree it uses: nodes, depth, predicted and measured speed, gain, new or cached', () => {
+    const c = candidate(4, 4000, 1.1, 1.3);
+    const r = {
+      ...base,
+      name: 'tuned-4',
+      plain: false,
+      nodes: 4,
+      paths: c.paths,
+      predictedTokensPerSecond: 4100,
+      calibrationTokensPerSecond: 4000,
+      candidates: [c],
+    };
+    expect(describeTuned(r, '/c/y.json', false)).toBe(
+      '--template auto uses tuned-4 (4 nodes, depth 3): predicted 4100.0 tok/s, measured 4000.0 tok/s on calibration ' +
+        '(plain decoding 3200.0 tok/s), gain 1.20× [1.10, 1.30]; new, saved in /c/y.json',
+    );
   });
 });

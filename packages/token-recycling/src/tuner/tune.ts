@@ -1,4 +1,14 @@
-import { AutoregressiveDrafter, type CostCurve, costAt, DecodeLoop, measureCostCurve, type TargetModel } from '@trbench/core';
+import {
+  AutoregressiveDrafter,
+  type CostCurve,
+  costAt,
+  DecodeLoop,
+  measureCostCurve,
+  type PairedSpeedup,
+  pairedSpeedup,
+  type TargetModel,
+  type Timed,
+} from '@trbench/core';
 import { type AcceptanceModel, chainPaths, compareBfs, greedyPaths, PAPER_2_2_2, type RankPath, TreeTemplate } from '../template.ts';
 import { TokenRecyclingDrafter } from '../token-recycling.ts';
 import { AcceptanceStats, RecordingDrafter } from './acceptance-stats.ts';
@@ -36,10 +46,18 @@ export interface Candidate {
   /** Decode tokens/s measured on the calibration prompts with this tree. */
   calibrationTokensPerSecond: number;
   calibrationMeanAccepted: number;
+  /**
+   * Speedup over plain decoding measured in the same round, paired by prompt and pass (geometric mean of
+   * per-prompt ratios of decode tok/s, with a 95 % interval): the tree is only worth it when `low` > 1.
+   */
+  gain: Pick<PairedSpeedup, 'estimate' | 'low' | 'high'> | null;
 }
 
 export interface TuneResult {
+  /** `tuned-<nodes>`, or `plain` when no tree was significantly faster than plain decoding (then `paths` is empty). */
   name: string;
+  /** True when plain decoding was kept: no candidate's gain interval lies above 1. */
+  plain: boolean;
   paths: RankPath[];
   nodes: number;
   k: number;
@@ -80,10 +98,13 @@ export function calibrationPaths(k: number, depth: number, maxNodes: number): Ra
  * 2. measure the forward cost t(n) of drafts of n nodes;
  * 3. for every budget n grow the tree that maximises expected accepted tokens (best-first on path
  *    probability) and predict tokens/s = E(n) / (plain decoding step × t(n) / t(1));
- * 4. measure candidates on the calibration prompts, several passes taking turns: first plain decoding,
- *    the rank-0 chains and the three best predicted budgets; then regrow from the best one's own
- *    statistics and measure the new best prediction, and repeat;
- * 5. keep the candidate with the best measured calibration speed.
+ * 4. measure candidates on the calibration prompts together with plain decoding, several passes, prompt
+ *    by prompt in a rotating order (paired measurements): first the rank-0 chains and the three best
+ *    predicted budgets; then regrow from the best one's own statistics and measure the new best
+ *    prediction, and repeat;
+ * 5. keep the candidate with the best measured calibration speed, but only if its gain over plain
+ *    decoding is significant (the 95 % interval of the paired speedup lies above 1); otherwise plain
+ *    decoding (`plain: true`): a tree that is not clearly faster is not worth its risk.
  */
 export function tuneTemplate(options: TuneOptions): TuneResult {
   const { model } = options;
@@ -150,18 +171,52 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
   log(`plain decoding ${plain.tokensPerSecond.toFixed(1)} tok/s (${plain.stepMs.toFixed(3)} ms/step)`);
   const candidates: Candidate[] = [];
   const tried = (paths: RankPath[]) => candidates.some((c) => samePaths(c.paths, paths));
-  // Each new candidate is run `passes` times on the calibration prompts, the candidates of a round taking
-  // turns, each pass with a fresh drafter: a burst of load from elsewhere then spreads over all of them.
+  // The new candidates of a round and plain decoding are run `passes` times on the calibration prompts,
+  // each pass with fresh drafters, prompt by prompt with the candidates taking turns in a rotating order:
+  // a burst of load from elsewhere then hits them alike, and each prompt gives a paired ratio.
   const measureRound = (list: RankPath[][], round: number): AcceptanceModel | null => {
-    const fresh = list.filter((paths, i) => !tried(paths) && list.findIndex((q) => samePaths(q, paths)) === i);
+    const fresh = list.filter((paths, i) => paths.length > 0 && !tried(paths) && list.findIndex((q) => samePaths(q, paths)) === i);
     if (fresh.length === 0) return null;
-    const totals = fresh.map(() => ({ tokens: 0, steps: 0, ms: 0, stats: new AcceptanceStats(maxDepth, k) }));
+    const totals = fresh.map(() => ({ tokens: 0, steps: 0, ms: 0, stats: new AcceptanceStats(maxDepth, k), runs: [] as Timed[] }));
+    const plainRuns: Timed[] = [];
     for (let pass = 0; pass < passes; pass++) {
-      fresh.forEach((paths, i) => {
-        const r = runTree(paths, totals[i].stats);
-        totals[i].tokens += r.tokens;
-        totals[i].steps += r.steps;
-        totals[i].ms += r.decodeMs;
+      const loops = fresh.map(
+        (paths, i) =>
+          new DecodeLoop(
+            model,
+            new RecordingDrafter(
+              new TokenRecyclingDrafter({
+                vocabSize: model.info.vocabSize,
+                k,
+                template: new TreeTemplate('candidate', paths),
+                modelSha256: options.modelSha256,
+              }),
+              totals[i].stats,
+            ),
+          ),
+      );
+      const plainLoop = new DecodeLoop(model, new AutoregressiveDrafter());
+      const lanes = fresh.length + 1;
+      options.prompts.forEach((prompt, p) => {
+        for (let j = 0; j < lanes; j++) {
+          const lane = (j + p + pass) % lanes; // lane fresh.length = plain decoding
+          const r = (lane === fresh.length ? plainLoop : loops[lane]).generate(prompt, { maxNewTokens: maxNew });
+          const run: Timed = {
+            questionId: String(p),
+            repeat: pass,
+            newTokens: r.tokens.length,
+            wallMs: r.timing.totalMs - r.timing.prefillMs,
+          };
+          if (lane === fresh.length) {
+            plainRuns.push(run);
+            continue;
+          }
+          const t = totals[lane];
+          t.tokens += r.tokens.length;
+          t.steps += r.steps;
+          t.ms += run.wallMs;
+          t.runs.push(run);
+        }
       });
     }
     let bestModel: AcceptanceModel | null = null;
@@ -170,6 +225,7 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
       const t = totals[i];
       const ownModel = t.stats.model(base.stats);
       const expected = expectedAccepted(paths, ownModel);
+      const gain = pairedSpeedup(t.runs, plainRuns);
       const candidate: Candidate = {
         nodes: paths.length + 1,
         paths,
@@ -177,11 +233,13 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
         predictedTokensPerSecond: (expected / stepMs(paths.length + 1)) * 1000,
         calibrationTokensPerSecond: (t.tokens / t.ms) * 1000,
         calibrationMeanAccepted: t.tokens / t.steps,
+        gain: gain && { estimate: gain.estimate, low: gain.low, high: gain.high },
       };
       candidates.push(candidate);
       log(
         `round ${round}: ${candidate.nodes} nodes ${JSON.stringify(paths)}: predicted ${candidate.predictedTokensPerSecond.toFixed(1)} tok/s, ` +
-          `measured ${candidate.calibrationTokensPerSecond.toFixed(1)} tok/s (MAT ${candidate.calibrationMeanAccepted.toFixed(3)})`,
+          `measured ${candidate.calibrationTokensPerSecond.toFixed(1)} tok/s (MAT ${candidate.calibrationMeanAccepted.toFixed(3)}), ` +
+          `vs plain decoding ${formatGain(candidate.gain)}`,
       );
       if (candidate.calibrationTokensPerSecond > bestSpeed) {
         bestSpeed = candidate.calibrationTokensPerSecond;
@@ -197,13 +255,12 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
     const order = greedyPaths(maxNodes - 1, maxDepth, k, acceptance);
     budgets = budgetTable(order, acceptance, stepMs);
     const ranked = [...budgets].sort((a, b) => b.predictedTokensPerSecond - a.predictedTokensPerSecond);
-    // Round 1 also measures plain decoding (a one-node tree) and the rank-0 chains, so the tuned tree is
-    // never worse on calibration than the simple alternatives; later rounds regrow the tree from the best
-    // candidate's own statistics.
+    // Round 1 also measures the rank-0 chains, so the tuned tree is never worse on calibration than the
+    // simple alternatives (every round measures plain decoding next to its candidates); later rounds regrow
+    // the tree from the best candidate's own statistics.
     const list: RankPath[][] =
       it === 0
         ? [
-            [],
             ...Array.from({ length: Math.min(8, maxNodes - 1) }, (_, i) => chainPaths(i + 1)),
             ...ranked.slice(0, 3).map((row) => order.slice(0, row.nodes - 1)),
           ]
@@ -212,9 +269,30 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
     if (!next) break;
     acceptance = next;
   }
-  const chosen = candidates.reduce((a, b) => (b.calibrationTokensPerSecond > a.calibrationTokensPerSecond ? b : a));
+  const best = candidates.reduce<Candidate | null>(
+    (a, b) => (a === null || b.calibrationTokensPerSecond > a.calibrationTokensPerSecond ? b : a),
+    null,
+  );
+  const significant = best !== null && best.gain?.low != null && best.gain.low > 1;
+  if (!significant) {
+    log(
+      `no tree is significantly faster than plain decoding (best: ${best ? `${best.nodes} nodes, ${formatGain(best.gain)}` : 'none'}): keeping plain decoding`,
+    );
+  }
+  const plainRow = budgets[0] ?? { expectedAccepted: 1, predictedTokensPerSecond: (1 / plain.stepMs) * 1000 };
+  const chosen =
+    significant && best
+      ? best
+      : {
+          nodes: 1,
+          paths: [] as RankPath[],
+          expectedAccepted: 1,
+          predictedTokensPerSecond: plainRow.predictedTokensPerSecond,
+          calibrationTokensPerSecond: plain.tokensPerSecond,
+        };
   return {
-    name: `tuned-${chosen.nodes}`,
+    name: significant ? `tuned-${chosen.nodes}` : 'plain',
+    plain: !significant,
     paths: chosen.paths,
     nodes: chosen.nodes,
     k,
@@ -255,6 +333,13 @@ function budgetTable(order: RankPath[], acceptance: AcceptanceModel, stepMs: (n:
     rows.push({ nodes: n, expectedAccepted: expected, stepMs: ms, predictedTokensPerSecond: (expected / ms) * 1000 });
   }
   return rows;
+}
+
+/** `1.08× [1.03, 1.13]`, or `–` when not measured. */
+export function formatGain(gain: Candidate['gain']): string {
+  if (!gain) return '–';
+  const ci = gain.low !== null && gain.high !== null ? ` [${gain.low.toFixed(2)}, ${gain.high.toFixed(2)}]` : '';
+  return `${gain.estimate.toFixed(2)}×${ci}`;
 }
 
 function samePaths(a: RankPath[], b: RankPath[]): boolean {
