@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { encodeTensorData, floatToHalf, GGML_TYPE, type GgmlTypeId } from '@trbench/assets';
+import { loadLlamaLibrary } from '@trbench/libllama';
 import koffi from 'koffi';
 import { describe, expect, it } from 'vitest';
-import { loadLlamaLibrary } from './library.ts';
 
 /**
  * trbench's quantisers (packages/assets/src/quantize.ts) must write exactly the bytes ggml's reference

@@ -1,6 +1,7 @@
-export { PINNED as LLAMA_CPP_PINNED } from './abi.ts';
+// The binding and the tokenizer live in @trbench/libllama and @trbench/tokenizer; re-exported for callers
+// that know them from here.
+export { type GpuChoice, LLAMA_CPP_PINNED, type LlamaLibrary, loadLlamaLibrary, type Variant } from '@trbench/libllama';
+export { Vocabulary } from '@trbench/tokenizer';
 export { type GgufIdentity, readGgufIdentity } from './gguf-identity.ts';
-export { type GpuChoice, type LlamaLibrary, loadLlamaLibrary, type Variant } from './library.ts';
 export { LlamaCppModel, type LlamaCppModelOptions } from './llama-model.ts';
 export { SeqEncoder } from './seq-encoding.ts';
-export { Vocabulary } from './vocabulary.ts';

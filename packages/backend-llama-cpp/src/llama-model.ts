@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import {
   type BackendInfo,
   checkTargetModelOptions,
@@ -9,11 +10,10 @@ import {
   type TargetModelOptions,
   TrbenchError,
 } from '@trbench/core';
+import { GGML_TYPE, type GpuChoice, type LlamaBatch, type LlamaLibrary, loadLlamaLibrary } from '@trbench/libllama';
+import { Vocabulary } from '@trbench/tokenizer';
 import koffi from 'koffi';
-import { GGML_TYPE, type LlamaBatch } from './abi.ts';
-import { type GpuChoice, type LlamaLibrary, loadLlamaLibrary } from './library.ts';
 import { SeqEncoder } from './seq-encoding.ts';
-import { Vocabulary } from './vocabulary.ts';
 
 export interface LlamaCppModelOptions extends TargetModelOptions {
   /** Path of the GGUF file. */
@@ -154,7 +154,14 @@ export class LlamaCppModel implements TargetModel {
     const mparams = f.llama_model_default_params() as Record<string, unknown>;
     mparams.n_gpu_layers = lib.variant === 'cpu' ? 0 : (options.gpuLayers ?? -1);
     const model = f.llama_model_load_from_file(options.path, mparams);
-    if (!model) throw new TrbenchError(`llama.cpp could not load ${options.path}: ${lib.lastLog() || 'unknown error'}`);
+    if (!model) {
+      // llama.cpp says only "failed to load model" for a truncated file: give the size to compare.
+      const size = statSync(options.path, { throwIfNoEntry: false })?.size;
+      throw new TrbenchError(
+        `llama.cpp could not load ${options.path}: ${lib.lastLog() || 'unknown error'}` +
+          (size === undefined ? '' : ` (the file has ${size} bytes: is it complete? a damaged cached file is made again once deleted)`),
+      );
+    }
     return new LlamaCppModel(lib, model, options);
   }
 

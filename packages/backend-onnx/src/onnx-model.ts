@@ -1,4 +1,3 @@
-import { Vocabulary } from '@trbench/backend-llama-cpp';
 import {
   type BackendInfo,
   checkTargetModelOptions,
@@ -9,6 +8,7 @@ import {
   type TargetModelOptions,
   TrbenchError,
 } from '@trbench/core';
+import { Vocabulary } from '@trbench/tokenizer';
 import { Tensor } from 'onnxruntime-node';
 import { GgufFile } from './gguf-reader.ts';
 import { type AttentionForm, buildLlamaGraph, IO } from './llama-graph.ts';

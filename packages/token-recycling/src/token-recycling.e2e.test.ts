@@ -5,11 +5,13 @@ import { loadSpecBenchQuestions, loadStorySuite } from '@trbench/assets';
 import type { LlamaCppModel } from '@trbench/backend-llama-cpp';
 import { openStories260K } from '@trbench/backend-llama-cpp/testing';
 import { AutoregressiveDrafter, DecodeLoop, type Drafter } from '@trbench/core';
+import { proofProgress, proofScale } from '@trbench/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTemplate } from './template.ts';
 import { TokenRecyclingDrafter, type TokenRecyclingOptions } from './token-recycling.ts';
 
 // End-to-end on the real stories260K model through llama.cpp: losslessness is proven here, not on a mock.
+// `npm test` runs each proof on a spread part of its suite; `npm run test:lossless` (CI) on all of it.
 let model: LlamaCppModel;
 let sha: string;
 const NEW_TOKENS = 200;
@@ -38,7 +40,9 @@ function expectLossless(drafter: Drafter, prompts: string[]): { mat: number; ste
   const plain = new DecodeLoop(model, new AutoregressiveDrafter());
   let accepted = 0;
   let steps = 0;
-  for (const text of prompts) {
+  const progress = proofProgress(drafter.name, prompts.length);
+  for (const [i, text] of prompts.entries()) {
+    progress(i);
     const ids = model.tokenize(text, true);
     const want = plain.generate(ids, { maxNewTokens: NEW_TOKENS });
     const got = spec.generate(ids, { maxNewTokens: NEW_TOKENS });
@@ -49,19 +53,23 @@ function expectLossless(drafter: Drafter, prompts: string[]): { mat: number; ste
   return { mat: accepted / steps, steps };
 }
 
-describe('Token Recycling on stories260K', () => {
-  it('reproduces greedy decoding on the whole story suite (hot start, 2.2.2, k = 8) with MAT > 1.5', () => {
-    const { mat } = expectLossless(
-      tr(),
-      loadStorySuite().map((s) => s.prompt),
-    );
+/** Every `every`-th story prompt from `from` (quick runs), or all from `from` to `to` (full). */
+function stories(quick: { every: number; count: number }, full: [number, number]): string[] {
+  const all = loadStorySuite().map((s) => s.prompt);
+  return proofScale(all.filter((_, i) => i % quick.every === 0).slice(0, quick.count), all.slice(...full));
+}
+
+// Minutes under load in the full form: no timeout there (0); in npm test it only guards a hang.
+describe('Token Recycling on stories260K', { timeout: proofScale(900_000, 0) }, () => {
+  it('reproduces greedy decoding on the story suite (hot start, 2.2.2, k = 8) with MAT > 1.5', () => {
+    const { mat } = expectLossless(tr(), stories({ every: 6, count: 8 }, [0, 48]));
     expect(mat).toBeGreaterThan(1.5);
   });
 
   it('is lossless on a sample of Spec-Bench first turns that fit the context', async () => {
-    const questions = (await loadSpecBenchQuestions()).filter((_, i) => i % 16 === 0);
+    const questions = (await loadSpecBenchQuestions()).filter((_, i) => i % proofScale(80, 16) === 0);
     const prompts = questions.map((q) => q.turns[0]).filter((t) => model.tokenize(t, true).length < model.info.contextSize);
-    expect(prompts.length).toBeGreaterThan(10);
+    expect(prompts.length).toBeGreaterThan(proofScale(2, 10));
     expectLossless(tr(), prompts);
   });
 
@@ -71,16 +79,11 @@ describe('Token Recycling on stories260K', () => {
     [8, '2.2.2'],
     [16, '2.2.2'],
   ])('k = %i (template %s) is lossless', (k, templateSpec) => {
-    const prompts = loadStorySuite()
-      .slice(0, 6)
-      .map((s) => s.prompt);
-    expectLossless(tr({ k, templateSpec }), prompts);
+    expectLossless(tr({ k, templateSpec }), stories({ every: 16, count: 3 }, [0, 6]));
   });
 
   it('cold start, the first-occurrence rule and accepted-only updates stay lossless', () => {
-    const prompts = loadStorySuite()
-      .slice(6, 12)
-      .map((s) => s.prompt);
+    const prompts = stories({ every: 11, count: 2 }, [6, 12]);
     expectLossless(tr({ start: 'cold' }), prompts);
     expectLossless(tr({ duplicateRule: 'first' }), prompts);
     expectLossless(tr({ updateScope: 'accepted' }), prompts);

@@ -1,4 +1,5 @@
 import { AutoregressiveDrafter, DecodeLoop, type Drafter, type TargetModel } from '@trbench/core';
+import { proofProgress } from '@trbench/core/testing';
 import type { SuitePrompt } from './suites.ts';
 
 /** A prompt tokenised for a model; `skipped` when it does not fit the context (prompt tokens >= context). */
@@ -28,7 +29,9 @@ export interface SuiteOutcome {
 /** Tokenises the prompts (BOS + raw text) and decodes each greedily once: the reference for every method. */
 export function prepareSuite(model: TargetModel, prompts: SuitePrompt[], maxNewTokens: number): PreparedPrompt[] {
   const loop = new DecodeLoop(model, new AutoregressiveDrafter());
-  return prompts.map((p) => {
+  const progress = proofProgress('plain decoding (reference)', prompts.length);
+  return prompts.map((p, i) => {
+    progress(i);
     const ids = model.tokenize(p.text, true);
     const skipped = ids.length >= model.info.contextSize;
     const reference = skipped ? new Int32Array(0) : loop.generate(ids, { maxNewTokens }).tokens;
@@ -51,7 +54,9 @@ export function compareWithReference(model: TargetModel, drafter: Drafter, suite
     divergences: [],
   };
   let nodes = 0;
-  for (const p of suite) {
+  const progress = proofProgress(drafter.name, suite.length);
+  for (const [i, p] of suite.entries()) {
+    progress(i);
     if (p.skipped) {
       out.skipped++;
       continue;

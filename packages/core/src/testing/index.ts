@@ -1,2 +1,3 @@
 export { BigramModel } from './bigram-model.ts';
+export { FULL_PROOFS, proofProgress, proofScale } from './proofs.ts';
 export { chiSquareSurvival, gammaQ, gTestHomogeneity, type HomogeneityTest } from './stats.ts';

@@ -15,7 +15,7 @@ export function registerDatastoreCommand(program: Command): void {
     .action((opts: Record<string, string>) =>
       runCommand(async () => {
         const resolved = await resolveModel(opts.model);
-        const { Vocabulary } = await import('@trbench/backend-llama-cpp');
+        const { Vocabulary } = await import('@trbench/tokenizer');
         const vocab = await Vocabulary.openVocabOnly(resolved.path, resolved.extraStopTokens);
         try {
           const t0 = performance.now();

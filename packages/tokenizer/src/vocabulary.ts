@@ -1,5 +1,5 @@
 import { TrbenchError } from '@trbench/core';
-import { type LlamaLibrary, loadLlamaLibrary } from './library.ts';
+import { type LlamaLibrary, loadLlamaLibrary } from '@trbench/libllama';
 
 /**
  * A model's vocabulary as llama.cpp sees it: tokenization, detokenization and the end-of-generation set.
