@@ -73,7 +73,10 @@ describe('speculative sampling with draft distributions', () => {
     expect(d.subtractProposal(Float64Array.from(Q), 0)).toBe(true);
     // max(0, p − q) = [0.4, 0.1, 0, 0] → [0.8, 0.2, 0, 0]
     expect([0, 1, 2, 3].map((t) => +d.probability(t).toFixed(6))).toEqual([0.8, 0.2, 0, 0]);
-    expect(d.subtractProposal(Float64Array.from([0.8, 0.2, 0, 0]), 0)).toBe(false);
+    // q equal to what is left: nothing remains, the distribution is kept as it was.
+    const same = Float64Array.from([0, 1, 2, 3], (t) => d.probability(t));
+    expect(d.subtractProposal(same, 0)).toBe(false);
+    expect(d.probability(0)).toBeCloseTo(0.8, 6);
   });
 
   it('without the proposals the acceptance is lower (the rule really reads q)', () => {
