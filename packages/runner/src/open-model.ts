@@ -5,7 +5,7 @@ export const BACKENDS = ['llama.cpp', 'onnx'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export interface OpenModelOptions {
-  /** Model spec: `stories260K`, a .gguf path, or `hf:owner/repo/file.gguf`. */
+  /** Model spec: `stories260K`, `stories260K:<layers=...|type>`, `twin:<shape>[:<type>]`, a .gguf path, or `hf:owner/repo/file.gguf`. */
   model: string;
   backend: BackendName;
   threads: number;

@@ -17,7 +17,7 @@ export function registerCorpusCommand(program: Command): void {
     .command('corpus')
     .description("sample a corpus (JSONL) from a model's own distribution, e.g. for a REST datastore")
     .requiredOption('--out <file>', 'output JSONL file, one sample per line: {id, index, seed, tokens, text, ...}')
-    .option('--model <spec>', 'stories260K, a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
+    .option('--model <spec>', 'stories260K[:...], twin:<shape>[:<type>], a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
     .option('--samples <n>', 'number of samples', '1000')
     .option('--temperature <t>', 'sampling temperature (> 0)', '1')
     .option('--seed <n>', 'run seed (sample i uses corpusSampleSeed(seed, i))', '0')

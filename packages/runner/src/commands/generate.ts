@@ -11,7 +11,7 @@ export function registerGenerateCommand(program: Command): void {
     .command('generate')
     .description('generate a continuation of one prompt with one method')
     .requiredOption('--prompt <text>', 'prompt text ("" = start from BOS)')
-    .option('--model <spec>', 'stories260K, a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
+    .option('--model <spec>', 'stories260K[:...], twin:<shape>[:<type>], a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
     .option('--method <name>', `decoding method: ${methodNames().join(', ')}`, 'ar')
     .option('--backend <name>', 'llama.cpp or onnx', 'llama.cpp')
     .option('--device <name>', 'llama.cpp: auto|cuda|vulkan|cpu; onnx: cpu|webgpu|cuda')

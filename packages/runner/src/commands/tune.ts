@@ -23,7 +23,7 @@ export function registerTuneCommand(program: Command): void {
   program
     .command('tune')
     .description('tune the Token Recycling tree for this model, backend and machine (what --template auto uses)')
-    .option('--model <spec>', 'stories260K, a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
+    .option('--model <spec>', 'stories260K[:...], twin:<shape>[:<type>], a .gguf path, or hf:<owner>/<repo>/<file>.gguf', 'stories260K')
     .option('--backend <name>', 'llama.cpp or onnx', 'llama.cpp')
     .option('--device <name>', 'llama.cpp: auto|cuda|vulkan|cpu; onnx: cpu|webgpu|cuda')
     .option('--threads <n>', 'CPU threads of the backend', '1')

@@ -1,4 +1,4 @@
-import { ensureTunedTemplate, parseTemplate, TokenRecyclingDrafter, TreeTemplate } from '@trbench/token-recycling';
+import { ensureTunedTemplate, loadCalibrationPrompts, parseTemplate, TokenRecyclingDrafter, TreeTemplate } from '@trbench/token-recycling';
 import { z } from 'zod';
 import { registerMethod } from './registry.ts';
 
@@ -14,6 +14,11 @@ const params = z
     updateScope: z.enum(['all', 'accepted']).default('all'),
     matrixIn: z.string().min(1).optional(),
     matrixOut: z.string().min(1).optional(),
+    // Budget of `template: auto`'s tuning run (unset: the full tuner, 128 nodes, 24 prompts × 128 tokens);
+    // smaller budgets make it affordable on large models (twins), where one forward takes tens of ms.
+    tuneMaxNodes: z.int().min(1).max(AUTO_MAX_NODES).optional(),
+    tunePrompts: z.int().min(1).optional(),
+    tuneMaxNewTokens: z.int().min(1).optional(),
   })
   .strict();
 
@@ -44,13 +49,18 @@ registerMethod({
     { flags: '--matrix-in <file>', description: 'tr: start from a saved matrix', param: 'matrixIn' },
     { flags: '--matrix-out <file>', description: 'tr: save the matrix after each request', param: 'matrixOut' },
   ],
-  requirements: (p) => ({ maxDraftNodes: p.template === 'auto' ? AUTO_MAX_NODES : parseTemplate(p.template, p.k).nodes, topK: p.k }),
+  requirements: (p) => ({
+    maxDraftNodes: p.template === 'auto' ? (p.tuneMaxNodes ?? AUTO_MAX_NODES) : parseTemplate(p.template, p.k).nodes,
+    topK: p.k,
+  }),
   create: (p, ctx) => {
     let template: TreeTemplate;
     if (p.template === 'auto') {
       const tuned = ensureTunedTemplate(ctx.model, {
         k: p.k,
-        maxNodes: AUTO_MAX_NODES,
+        maxNodes: p.tuneMaxNodes ?? AUTO_MAX_NODES,
+        prompts: p.tunePrompts === undefined ? undefined : loadCalibrationPrompts().slice(0, p.tunePrompts),
+        maxNewTokens: p.tuneMaxNewTokens,
         log: (line) => process.stderr.write(`[tune] ${line}\n`),
       });
       template = new TreeTemplate(`auto:${tuned.result.name}`, tuned.result.paths, tuned.file);

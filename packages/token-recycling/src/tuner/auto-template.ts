@@ -18,8 +18,17 @@ export function loadCalibrationPrompts(file = CALIBRATION_PROMPTS_PATH): string[
 /** Bumped whenever the tuner's algorithm changes, so cached trees from an older tuner are not reused. */
 export const TUNER_VERSION = 3;
 
-/** What a tuned tree depends on: the model, the engine and its settings, the machine, and the tuner's knobs. */
-export function tuningKey(model: TargetModel, k: number, maxNodes: number, prompts: string[]): Record<string, unknown> {
+/**
+ * What a tuned tree depends on: the model, the engine and its settings, the machine, and the tuner's knobs
+ * (`maxNewTokens` only when it is not the default 128, so keys of earlier tunings stay valid).
+ */
+export function tuningKey(
+  model: TargetModel,
+  k: number,
+  maxNodes: number,
+  prompts: string[],
+  maxNewTokens?: number,
+): Record<string, unknown> {
   return {
     tuner: TUNER_VERSION,
     calibrationSha256: sha256Bytes(JSON.stringify(prompts)),
@@ -30,12 +39,13 @@ export function tuningKey(model: TargetModel, k: number, maxNodes: number, promp
     cores: os.cpus().length,
     k,
     maxNodes,
+    ...(maxNewTokens !== undefined && maxNewTokens !== 128 ? { maxNewTokens } : {}),
   };
 }
 
 /** Cache file of the tuned template for this model, backend and machine. */
-export function tunedTemplatePath(model: TargetModel, k: number, maxNodes: number, prompts: string[]): string {
-  const key = sha256Bytes(JSON.stringify(tuningKey(model, k, maxNodes, prompts))).slice(0, 16);
+export function tunedTemplatePath(model: TargetModel, k: number, maxNodes: number, prompts: string[], maxNewTokens?: number): string {
+  const key = sha256Bytes(JSON.stringify(tuningKey(model, k, maxNodes, prompts, maxNewTokens))).slice(0, 16);
   return path.join(cacheDir(), 'tuned-templates', `${model.info.name}-${key}.json`);
 }
 
@@ -59,7 +69,7 @@ export function ensureTunedTemplate(
   const k = options.k ?? 8;
   const maxNodes = Math.min(options.maxNodes ?? 128, model.maxDraftNodes);
   const texts = options.prompts ?? loadCalibrationPrompts();
-  const file = tunedTemplatePath(model, k, maxNodes, texts);
+  const file = tunedTemplatePath(model, k, maxNodes, texts, options.maxNewTokens);
   if (existsSync(file) && !options.force) {
     return { file, result: JSON.parse(readFileSync(file, 'utf8')) as TunedTemplateFile, fromCache: true };
   }
@@ -72,7 +82,11 @@ export function ensureTunedTemplate(
     maxNewTokens: options.maxNewTokens,
     log: options.log,
   });
-  const stored: TunedTemplateFile = { ...result, key: tuningKey(model, k, maxNodes, texts), createdAt: new Date().toISOString() };
+  const stored: TunedTemplateFile = {
+    ...result,
+    key: tuningKey(model, k, maxNodes, texts, options.maxNewTokens),
+    createdAt: new Date().toISOString(),
+  };
   writeFileAtomic(file, `${JSON.stringify(stored, null, 1)}\n`);
   return { file, result: stored, fromCache: false };
 }
