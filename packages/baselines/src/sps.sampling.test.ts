@@ -46,6 +46,16 @@ async function skewedDrafter(options: Pick<SpsOptions, 'gamma' | 'tree'>, scale 
   return new SpsDrafter(new SkewedModel(model, scale), { ...options, vocabSize: target.info.vocabSize, draftModelLabel: 'skewed' });
 }
 
+const plainCache = new Map<string, Map<string, number>>();
+
+/** Plain sampling's counts (computed once per context and sampling: every test compares with the same sample). */
+function plainCounts(context: string, sampling: Omit<SamplingOptions, 'seed'>): Map<string, number> {
+  const key = JSON.stringify([context, sampling]);
+  let counts = plainCache.get(key);
+  if (!counts) plainCache.set(key, (counts = jointCounts(new AutoregressiveDrafter(), context, sampling, 1_000_000)));
+  return counts;
+}
+
 /** Counts of the next two tokens over `SAMPLES` seeded generations. */
 function jointCounts(
   drafter: Drafter,
@@ -150,7 +160,7 @@ describe('lossless speculative sampling with a draft model', () => {
       const sampling = { temperature: 1, topK: 0, topP: 0.9 };
       const drafter = await skewedDrafter(shape);
       for (const context of CONTEXTS) {
-        const plain = jointCounts(new AutoregressiveDrafter(), context, sampling, 1_000_000);
+        const plain = plainCounts(context, sampling);
         const speculative = jointCounts(drafter, context, sampling, 2_000_000);
         const test = gTestHomogeneity(plain, speculative);
         expect(test.categories, 'enough distinct outcomes for the test to have power').toBeGreaterThan(5);
@@ -163,7 +173,7 @@ describe('lossless speculative sampling with a draft model', () => {
   it('negative control: a wrong residual after rejections is detected by the same test', async () => {
     const sampling = { temperature: 1, topK: 0, topP: 0.9 };
     const context = CONTEXTS[1];
-    const plain = jointCounts(new AutoregressiveDrafter(), context, sampling, 1_000_000);
+    const plain = plainCounts(context, sampling);
     // A sharper q (logits doubled): the wrong rule's bias on the first token is a total variation of ~0.13.
     const drafter = await skewedDrafter({ gamma: 3, tree: null }, 2);
     const wrong = jointCounts(drafter, context, sampling, 2_000_000, new WrongResidualVerifier({ ...sampling, seed: 0 }));
