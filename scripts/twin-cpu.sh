@@ -4,14 +4,18 @@
 # results/reports/twin-cpu/. Every number in it is a timing: run it on an otherwise idle machine (on a
 # shared one, under its timing lock, e.g. `flock /work/timing.lock scripts/twin-cpu.sh`).
 #   scripts/twin-cpu.sh [--limit n]     (extra arguments go to `trbench run`, e.g. --limit 1 for a smoke test)
+# TWIN_CONFIG=<yaml> runs another config of the same layout (its name gives the run and report folders).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MODEL=$(sed -n 's/^  - model: \(twin:[^ ]*\).*/\1/p' configs/twin-cpu.yaml | head -1)
-THREADS=2
-RUN=results/runs/twin-cpu
-REPORT=results/reports/twin-cpu
+CONFIG=${TWIN_CONFIG:-configs/twin-cpu.yaml}
+NAME=$(sed -n 's/^name: *\([^ ]*\).*/\1/p' "$CONFIG" | head -1)
+MODEL=$(sed -n 's/^  - model: *\(twin:[^ ]*\).*/\1/p' "$CONFIG" | head -1)
+THREADS=$(sed -n 's/^    threads: *\([0-9]*\).*/\1/p' "$CONFIG" | head -1)
+[ -n "$NAME" ] && [ -n "$MODEL" ] && [ -n "$THREADS" ] || { echo "twin-cpu: $CONFIG needs a name, a twin model and threads" >&2; exit 2; }
+RUN=results/runs/$NAME
+REPORT=results/reports/$NAME
 
-npx trbench run configs/twin-cpu.yaml --overwrite "$@"
+npx trbench run "$CONFIG" --overwrite "$@"
 npx tsx packages/runner/bench/cost-curve.ts --model "$MODEL" --backends llama.cpp,onnx --threads "$THREADS" \
   --context 64 --sizes 1,2,3,4,6,8,12,16,24,32,48,64,81 --repeats 5 --out "$RUN"
 mkdir -p "$REPORT"
