@@ -164,7 +164,7 @@ class ShortRollback extends SkewedModel {
 }
 
 describe('the draft model follows the committed sequence through rollbacks', () => {
-  const suite = () => stories.slice(0, 2);
+  const suite = () => stories.slice(0, proofScale(1, 2));
   async function layerDropped(topK: number) {
     const resolved = await resolveModel('stories260K:layers=0,1,2,4');
     const open = (maxDraftNodes: number) =>
