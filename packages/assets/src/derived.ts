@@ -59,8 +59,8 @@ export async function resolveDerived(spec: DerivedSpec, source: ResolvedModel, o
         name = `blk.${at}.${m[2]}`;
       }
       const type = tensorTypeFor(name, t.shape, spec.type ?? 'f32');
-      const data = readTensorF32(header, t.name);
-      tensors.push({ name, shape: t.shape, type, write: f32TensorWriter(data, t.shape, type) });
+      // Read when written: one source tensor in memory at a time.
+      tensors.push({ name, shape: t.shape, type, write: (sink) => f32TensorWriter(readTensorF32(header, t.name), t.shape, type)(sink) });
     }
     const metadata = setMetadata(
       [...header.metadata.entries()],

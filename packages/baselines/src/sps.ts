@@ -207,9 +207,9 @@ export class SpsDrafter implements Drafter {
     if (m < committed) (model.truncate as (length: number) => void).call(model, m);
     if (L - m > this.catchUp) {
       const end = L - this.catchUp;
-      for (let t = m; t < end; t++) this.scratch[t - m] = history.at(t);
+      // Rare (a rollback deeper than one step's catch-up): the view allocated here is not per step.
+      for (let t = m; t < end; t++) this.scratch[t - m] = this.mirror[t] = history.at(t);
       model.prefill(this.scratch.subarray(0, end - m));
-      this.mirror.set(this.scratch.subarray(0, end - m), m);
       m = end;
     }
     this.stable = m;
@@ -223,7 +223,8 @@ export class SpsDrafter implements Drafter {
     const model = this.draftModel;
     const at = model.committedLength;
     model.commit(this.chainPath, n);
-    this.mirror.set(this.dd.tokens.subarray(0, n), at);
+    const tokens = this.dd.tokens;
+    for (let i = 0; i < n; i++) this.mirror[at + i] = tokens[i];
   }
 
   private proposeChain(draft: Draft, gamma: number): void {

@@ -176,7 +176,8 @@ export class ProcessedDistribution {
   /**
    * Replaces the distribution by the residual of a rejected proposal q, normalised: max(0, p − q) where p
    * is the current (renormalised) distribution and `q[offset + token]` a dense probability row. Returns
-   * false, leaving the distribution unchanged, when nothing is left (p = q up to rounding).
+   * false, leaving the distribution unchanged, when nothing is left (p = q up to rounding): the residual
+   * would be rounding noise, and a rejection there has probability below 1e-9 anyway.
    */
   subtractProposal(q: Float64Array, offset: number): boolean {
     const inv = 1 / this.mass;
@@ -185,7 +186,7 @@ export class ProcessedDistribution {
       const w = this.weights[i];
       if (w > 0) residual += Math.max(0, w * inv - q[offset + this.ids[i]]);
     }
-    if (!(residual > 0)) return false;
+    if (!(residual > 1e-9)) return false;
     for (let i = 0; i < this.size; i++) {
       const w = this.weights[i];
       this.weights[i] = w > 0 ? Math.max(0, w * inv - q[offset + this.ids[i]]) : 0;

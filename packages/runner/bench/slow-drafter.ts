@@ -1,11 +1,19 @@
 import type { Acceptance, Draft, Drafter, Predictions, TokenHistory } from '@trbench/core';
 
+/** CPU time of this process so far, in ms (user + system). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /**
  * A drafter that behaves exactly like `inner` (same drafts, so the same tokens and MAT) but makes every
- * step `fraction` slower: at each `propose` it busy-waits `fraction` × the duration of the previous step
- * of the same request (measured from one `propose` to the next, its own waiting excluded). The first step
- * of a request waits `fraction` × the last step time seen. A busy wait, so it costs CPU time too, as
- * slower code would.
+ * step cost `fraction` more CPU work, as slower code would: each step's CPU time (from one `propose` to
+ * the next, or to `endRequest` for the last step of a request; its own waiting excluded) adds
+ * `fraction` × that time to a debt, which the next `propose` pays by busy-waiting on the process CPU
+ * clock. Waiting on CPU time rather than the wall clock keeps the injected work exact on a loaded machine:
+ * a wall-clock wait that is preempted overshoots (by a scheduler slice, several times the wait itself),
+ * and what one wait overshoots the next one pays back. Prefill is not slowed.
  */
 export class SlowDrafter implements Drafter {
   readonly name: string;
@@ -15,7 +23,11 @@ export class SlowDrafter implements Drafter {
   readonly params: Readonly<Record<string, unknown>>;
   private lastStart = -1;
   private lastWait = 0;
-  private stepMs = 0;
+  /** CPU ms still to burn (negative: paid ahead). */
+  private owed = 0;
+  /** Totals, for checking the injected fraction: CPU ms of the steps measured and of the waits. */
+  stepCpuMs = 0;
+  waitCpuMs = 0;
 
   constructor(
     private readonly inner: Drafter,
@@ -28,19 +40,27 @@ export class SlowDrafter implements Drafter {
     this.params = inner.params;
   }
 
+  private charge(now: number): void {
+    if (this.lastStart < 0) return;
+    const step = now - this.lastStart - this.lastWait;
+    this.stepCpuMs += step;
+    this.owed += this.fraction * step;
+    this.lastStart = -1;
+  }
+
   beginRequest(history: TokenHistory, promptPredictions: Predictions | null): void {
     this.lastStart = -1;
     this.inner.beginRequest(history, promptPredictions);
   }
 
   propose(history: TokenHistory, draft: Draft): void {
-    const now = performance.now();
-    if (this.lastStart >= 0) this.stepMs = now - this.lastStart - this.lastWait;
-    const until = now + this.fraction * this.stepMs;
-    while (performance.now() < until) {
-      // busy wait: the step costs wall and CPU time
-    }
-    this.lastWait = performance.now() - now;
+    const now = cpuMs();
+    this.charge(now);
+    let t = now;
+    while (t - now < this.owed) t = cpuMs(); // busy wait: the step costs CPU and wall time
+    this.owed -= t - now;
+    this.waitCpuMs += t - now;
+    this.lastWait = t - now;
     this.lastStart = now;
     this.inner.propose(history, draft);
   }
@@ -50,6 +70,7 @@ export class SlowDrafter implements Drafter {
   }
 
   endRequest(history: TokenHistory): void {
+    this.charge(cpuMs());
     this.inner.endRequest(history);
   }
 }

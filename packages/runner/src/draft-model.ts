@@ -75,8 +75,9 @@ export async function openDraftModel(req: DraftModelRequest): Promise<{ model: T
   }
   const own = backendOf(target);
   const backend = req.backend ?? own.backend;
+  // By spec, so the draft carries its canonical name (the file is the one resolved above, from the cache).
   const { model } = await openModel({
-    model: resolved.path,
+    model: spec,
     backend,
     threads: target.backend.threads,
     device: backend === own.backend ? own.device : undefined,

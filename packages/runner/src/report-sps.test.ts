@@ -45,7 +45,7 @@ describe('sps report section', () => {
     expect(md).toContain('stories260K:q8_0');
     expect(md).toContain('eeeeeeeeeeee');
     expect(md).toContain('γ = 2');
-    // α1 = 12/15, α2 = 6/12; draft 3 ms of 147 ms of steps; forward 3 × 46 ms over 15 steps.
+    // α1 = 12/15, α2 = 6/12; draft 3 ms of 147 ms of steps; forward 3 × 45 ms over 15 steps.
     const row = md.split('\n').find((l) => l.startsWith('| sps'));
     expect(row?.split('|').map((c) => c.trim())).toEqual([
       '',
@@ -59,7 +59,7 @@ describe('sps report section', () => {
       '0.50',
       '2',
       '0.200',
-      '9.200',
+      '9.000',
       '',
     ]);
     expect(renderReportMarkdown(summary)).toContain('## Draft models (sps)');

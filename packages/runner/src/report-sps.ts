@@ -78,7 +78,7 @@ export function renderSpsSection(summary: Summary): string[] {
     }
   }
   out.push(
-    '- **αi**: acceptance rate of draft position i (chain index, or tree depth) given position i − 1 was accepted, pooled over every step; a self-draft gives 1.00 everywhere.',
+    "- **αi**: acceptance rate of draft position i (chain index, or tree depth) given position i − 1 was accepted, pooled over every step. A request's last step, cut at the new-token limit or by EOS, counts as stopping where it was cut, so even a draft identical to the target shows a little below 1 at the positions where the cuts fall.",
     "- **draft % of steps**: the draft model's time (its catch-up, drafting forwards and rollback) as a share of the decode steps' wall time (prefill excluded; the draft model's own prompt prefill counts as prefill).",
     '',
   );

@@ -114,6 +114,17 @@ describe('twin files', () => {
     expect(Math.max(...q5.map(Math.abs))).toBeLessThan(0.032);
   });
 
+  it('at the shape of stories260K itself, a twin holds exactly its tensors (nothing random, nothing moved)', async () => {
+    const source = await resolveModel('stories260K');
+    const file = path.join(tmp, 'same-shape.gguf');
+    writeTwin(twin('twin:d64-l5-h8-kv4-f172:f32'), source, file);
+    const a = readGgufHeader(file);
+    const b = readGgufHeader(source.path);
+    expect(a.tensors.map((t) => t.name).sort()).toEqual(b.tensors.map((t) => t.name).sort());
+    for (const t of b.tensors) expect(readTensorF32(a, t.name)).toEqual(readTensorF32(b, t.name));
+    expect(a.metadata.get('llama.attention.layer_norm_rms_epsilon')).toEqual(b.metadata.get('llama.attention.layer_norm_rms_epsilon'));
+  });
+
   it('refuse to start without the disk space they need', () => {
     expect(() => assertFreeSpace(tmp, 1e18, 'twin-huge.gguf')).toThrow(TrbenchError);
     expect(() => assertFreeSpace(tmp, 1e18, 'twin-huge.gguf')).toThrow(/not enough disk space for twin-huge\.gguf/);
