@@ -22,6 +22,16 @@ describe('renderCharts', () => {
     expect(names).toContain('m__d__sweep-tr-k.png');
   });
 
+  it('charts no sweep for variants that differ in several parameters at once', () => {
+    const manifest = fixtureManifest();
+    manifest.variants.push({ id: 'tr[k=4,budget=2]', method: 'tr', params: { k: 4, budget: 2 }, datasets: null });
+    const records = fixtureRecords();
+    for (const r of records.filter((x) => x.variant === 'tr[k=8]'))
+      records.push({ ...r, variant: 'tr[k=4,budget=2]', params: { k: 4, budget: 2 }, steps: r.steps + 1 });
+    const names = renderCharts(summarize(manifest, records)).map((c) => c.name);
+    expect(names.filter((n) => n.includes('sweep'))).toEqual([]);
+  });
+
   it('draws text: a chart differs when only its labels differ', () => {
     const a = summarize(fixtureManifest(), fixtureRecords());
     const b = summarize(

@@ -408,7 +408,15 @@ function sweepCharts(summary: Summary, model: string, dataset: string, rows: Met
     const mine = overall.filter((r) => r.method === method);
     const keys = [...new Set(mine.flatMap((r) => Object.keys(r.params)))];
     const distinct = (k: string) => [...new Map(mine.map((r) => [JSON.stringify(r.params[k]), r.params[k]])).values()];
-    const swept = keys.filter((k) => distinct(k).length > 1);
+    // A parameter is swept when two variants differ in it alone: separate method entries that differ in
+    // several parameters at once (a tree template here, a tuning budget there) are no sweep of either.
+    const sameExcept = (a: MetricRow, b: MetricRow, k: string) =>
+      keys.every((o) => o === k || JSON.stringify(a.params[o]) === JSON.stringify(b.params[o]));
+    const swept = keys.filter(
+      (k) =>
+        distinct(k).length > 1 &&
+        mine.some((a) => mine.some((b) => JSON.stringify(a.params[k]) !== JSON.stringify(b.params[k]) && sameExcept(a, b, k))),
+    );
     for (const param of swept) {
       const xs = sortValues(distinct(param));
       const others = swept.filter((k) => k !== param);
