@@ -14,6 +14,7 @@ const params = z
     gamma: z.int().min(1).max(64).default(SPS_DEFAULTS.gamma),
     tree: z.string().min(1).optional(),
     draftBackend: z.enum(BACKENDS).optional(),
+    draftThreads: z.int().min(1).max(256).default(1),
   })
   .strict();
 
@@ -40,6 +41,7 @@ registerMethod({
       param: 'tree',
     },
     { flags: '--draft-backend <name>', description: "sps: backend of the draft model (default: the target's)", param: 'draftBackend' },
+    { flags: '--draft-threads <n>', description: 'sps: CPU threads of the draft model (default 1)', param: 'draftThreads' },
   ],
   requirements: (p) => ({ maxDraftNodes: spsMaxDraftNodes(shape(p)), topK: 1 }),
   create: async (p, ctx) => {
@@ -50,6 +52,7 @@ registerMethod({
       targetSpec: ctx.modelSpec,
       target: ctx.model,
       backend: p.draftBackend,
+      threads: p.draftThreads,
       maxDraftNodes: needs.maxDraftNodes,
       topK: needs.topK,
       sampled: ctx.sampled ?? false,
