@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
-import { ALIGNMENT, ByteWriter, type GgufValue, writeValue } from './gguf-writer.ts';
+import { ALIGNMENT, encodeGgufHeader, type GgufValue } from './gguf-writer.ts';
 import { blockSize, type GgmlTypeId, typeBytes } from './quantize.ts';
 
 /**
@@ -72,26 +72,10 @@ export function ggufStreamSize(metadata: Array<[string, GgufValue]>, tensors: St
 }
 
 function encodeHeader(metadata: Array<[string, GgufValue]>, tensors: StreamTensor[]): Buffer {
-  const w = new ByteWriter();
-  w.bytes(Buffer.from('GGUF', 'ascii'));
-  w.u32(3);
-  w.u64(tensors.length);
-  w.u64(metadata.length);
-  for (const [key, value] of metadata) {
-    w.str(key);
-    writeValue(w, value);
-  }
-  let offset = 0;
-  for (const t of tensors) {
-    w.str(t.name);
-    w.u32(t.shape.length);
-    for (let d = t.shape.length - 1; d >= 0; d--) w.u64(t.shape[d]);
-    w.u32(t.type);
-    w.u64(offset);
-    offset += pad(tensorBytes(t));
-  }
-  w.pad(ALIGNMENT);
-  return w.result();
+  return encodeGgufHeader(
+    metadata,
+    tensors.map((t) => ({ name: t.name, shape: t.shape, type: t.type, bytes: tensorBytes(t) })),
+  ).result();
 }
 
 /** Throws a TrbenchError when the file system holding `dir` has less than `bytes` (+64 MiB) free. */

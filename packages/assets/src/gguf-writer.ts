@@ -136,8 +136,23 @@ export function writeValue(w: ByteWriter, v: GgufValue): void {
   }
 }
 
-/** Serialises a GGUF v3 file with F32 tensors, metadata in the given order, tensors 32-byte aligned. */
-export function encodeGguf(metadata: Array<[string, GgufValue]>, tensors: GgufTensor[]): Buffer {
+/** A tensor's directory entry: what the header says of it (its payload is written by the caller). */
+export interface GgufTensorEntry {
+  name: string;
+  /** Row-major shape, outermost first (GGUF stores it reversed as `ne`). */
+  shape: number[];
+  /** ggml tensor type id. */
+  type: number;
+  /** Payload size in bytes (each payload starts 32-byte aligned). */
+  bytes: number;
+}
+
+/**
+ * The header of a GGUF v3 file — magic, version, metadata in the given order, the tensor directory with
+ * 32-byte aligned offsets — padded to where the first payload starts. Payloads follow in directory order,
+ * each padded to the alignment.
+ */
+export function encodeGgufHeader(metadata: Array<[string, GgufValue]>, tensors: GgufTensorEntry[]): ByteWriter {
   const w = new ByteWriter();
   w.bytes(Buffer.from('GGUF', 'ascii'));
   w.u32(3);
@@ -149,17 +164,26 @@ export function encodeGguf(metadata: Array<[string, GgufValue]>, tensors: GgufTe
   }
   let offset = 0;
   for (const t of tensors) {
-    const elements = t.shape.reduce((a, b) => a * b, 1);
-    if (elements !== t.data.length)
-      throw new Error(`tensor ${t.name}: shape [${t.shape}] has ${elements} elements, data has ${t.data.length}`);
     w.str(t.name);
     w.u32(t.shape.length);
     for (let d = t.shape.length - 1; d >= 0; d--) w.u64(t.shape[d]);
-    w.u32(GGML_TENSOR_TYPE.F32);
+    w.u32(t.type);
     w.u64(offset);
-    offset += Math.ceil((elements * 4) / ALIGNMENT) * ALIGNMENT;
+    offset += Math.ceil(t.bytes / ALIGNMENT) * ALIGNMENT;
   }
   w.pad(ALIGNMENT);
+  return w;
+}
+
+/** Serialises a GGUF v3 file with F32 tensors, metadata in the given order, tensors 32-byte aligned. */
+export function encodeGguf(metadata: Array<[string, GgufValue]>, tensors: GgufTensor[]): Buffer {
+  for (const t of tensors) {
+    const elements = t.shape.reduce((a, b) => a * b, 1);
+    if (elements !== t.data.length)
+      throw new Error(`tensor ${t.name}: shape [${t.shape}] has ${elements} elements, data has ${t.data.length}`);
+  }
+  const entries = tensors.map((t) => ({ name: t.name, shape: t.shape, type: GGML_TENSOR_TYPE.F32, bytes: t.data.byteLength }));
+  const w = encodeGgufHeader(metadata, entries);
   for (const t of tensors) {
     w.bytes(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
     w.pad(ALIGNMENT);
