@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AutoregressiveDrafter } from './autoregressive.ts';
 import { DecodeLoop } from './decode.ts';
+import { InterruptedError } from './interrupt.ts';
 import type { Draft } from './draft.ts';
 import type { Drafter } from './drafter.ts';
 import type { TokenHistory } from './history.ts';
@@ -108,6 +109,45 @@ describe('DecodeLoop', () => {
     );
     expect(() => new DecodeLoop(new BigramModel({ vocabSize: V, next, maxDraftNodes: 2 }), new OracleChain(4, next))).toThrow(
       /proposes up to 4/,
+    );
+  });
+
+  it('generateAsync gives what generate gives (tokens, steps, accept lengths, drafter calls), yielding or not', async () => {
+    for (const yieldEveryMs of [0, 50]) {
+      const model = new BigramModel({ vocabSize: V, next });
+      const syncDrafter = new OracleChain(3, next);
+      const asyncDrafter = new OracleChain(3, next);
+      const a = new DecodeLoop(model, syncDrafter).generate(Int32Array.from([5]), { maxNewTokens: 20 });
+      const b = await new DecodeLoop(model, asyncDrafter).generateAsync(Int32Array.from([5]), { maxNewTokens: 20, yieldEveryMs });
+      expect(Array.from(b.tokens)).toEqual(Array.from(a.tokens));
+      expect(Array.from(b.acceptLengths)).toEqual(Array.from(a.acceptLengths));
+      expect(b.stopReason).toBe(a.stopReason);
+      expect([asyncDrafter.observed, asyncDrafter.ended]).toEqual([syncDrafter.observed, syncDrafter.ended]);
+    }
+  });
+
+  it('generateAsync lets a timer abort it at the next step with InterruptedError; the loop is reusable after', async () => {
+    const model = new BigramModel({ vocabSize: V, next, contextSize: 100_000 });
+    const loop = new DecodeLoop(model, new AutoregressiveDrafter());
+    const controller = new AbortController();
+    let stepsBeforeAbort = -1;
+    setTimeout(() => {
+      stepsBeforeAbort = model.committedLength;
+      controller.abort(new InterruptedError('SIGINT'));
+    }, 20);
+    const err = await loop
+      .generateAsync(Int32Array.from([5]), { maxNewTokens: 90_000, signal: controller.signal, yieldEveryMs: 0 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect((err as InterruptedError).signal).toBe('SIGINT');
+    // Stopped at the step after the abort: not at the end of the request.
+    expect(stepsBeforeAbort).toBeGreaterThan(0);
+    expect(model.committedLength).toBeLessThanOrEqual(stepsBeforeAbort + 1);
+    const again = await loop.generateAsync(Int32Array.from([5]), { maxNewTokens: 4 });
+    expect(Array.from(again.tokens)).toEqual(greedy(5, 4));
+    // An already aborted signal stops before any work.
+    await expect(loop.generateAsync(Int32Array.from([5]), { maxNewTokens: 4, signal: controller.signal })).rejects.toBeInstanceOf(
+      InterruptedError,
     );
   });
 });

@@ -2,6 +2,7 @@ import { Draft } from './draft.ts';
 import type { Drafter } from './drafter.ts';
 import { TrbenchError } from './errors.ts';
 import { TokenHistory } from './history.ts';
+import { Pacer, throwIfInterrupted } from './interrupt.ts';
 import { meanAcceptedTokens, StepLog, sum } from './metrics.ts';
 import type { TargetModel } from './model.ts';
 import { Predictions } from './predictions.ts';
@@ -18,6 +19,27 @@ export interface DecodeOptions {
   sampling?: SamplingOptions;
   /** Overrides the verifier (tests use it to plug in deliberately wrong rules as negative controls). */
   verifier?: Verifier;
+}
+
+/** {@link DecodeLoop.generateAsync}'s options: the request's, plus how it shares the event loop. */
+export interface AsyncDecodeOptions extends DecodeOptions {
+  /** Stops the request at its next step with InterruptedError. */
+  signal?: AbortSignal;
+  /** Longest stretch of steps without handing the event loop a turn (default 50 ms). */
+  yieldEveryMs?: number;
+}
+
+/** Registers of the request in flight. */
+interface RequestState {
+  maxNew: number;
+  stopAtEog: boolean;
+  verifier: Verifier;
+  t0: number;
+  tPrefill: number;
+  /** The next step's root: the last committed token, its KV not cached yet. */
+  root: number;
+  produced: number;
+  stopReason: StopReason;
 }
 
 export type StopReason = 'eos' | 'length' | 'context';
@@ -65,6 +87,8 @@ export class DecodeLoop {
   private readonly greedy = new GreedyVerifier();
   private sampler: SpeculativeSamplingVerifier | null = null;
   private samplerKey = '';
+  /** The request in flight: what {@link begin} sets up and each {@link step} advances. */
+  private readonly run: RequestState;
 
   constructor(model: TargetModel, drafter: Drafter) {
     if (drafter.maxDraftNodes > model.maxDraftNodes) {
@@ -80,6 +104,7 @@ export class DecodeLoop {
     this.draft = new Draft(drafter.maxDraftNodes);
     this.predictions = new Predictions(drafter.maxDraftNodes, model.topK);
     this.acceptance = new Acceptance(drafter.maxDraftNodes);
+    this.run = { maxNew: 0, stopAtEog: true, verifier: this.greedy, t0: 0, tPrefill: 0, root: 0, produced: 0, stopReason: 'length' };
   }
 
   private verifierFor(sampling: SamplingOptions | undefined): Verifier {
@@ -95,7 +120,30 @@ export class DecodeLoop {
 
   /** Generates a continuation of `prompt` (token ids, BOS included if the model wants one). */
   generate(prompt: Int32Array, options: DecodeOptions): GenerationResult {
-    const { model, drafter, draft, predictions, acceptance, history, log } = this;
+    this.begin(prompt, options);
+    while (!this.step()) {}
+    return this.finish(0);
+  }
+
+  /**
+   * {@link generate} for async callers: the same steps, but between two forwards it hands the event loop a
+   * turn whenever `yieldEveryMs` passed since the last one (signal handlers and progress redraws run), and
+   * throws {@link InterruptedError} at the next step once `signal` is aborted. Time spent away is left out
+   * of `timing.totalMs`, so both variants measure the same work.
+   */
+  async generateAsync(prompt: Int32Array, options: AsyncDecodeOptions): Promise<GenerationResult> {
+    throwIfInterrupted(options.signal);
+    const pacer = new Pacer(options.signal, options.yieldEveryMs);
+    this.begin(prompt, options);
+    while (!this.step()) {
+      if (pacer.due()) await pacer.pause();
+    }
+    return this.finish(pacer.pausedMs);
+  }
+
+  /** Validates the request, prefills the prompt and starts the drafter's request. */
+  private begin(prompt: Int32Array, options: DecodeOptions): void {
+    const { model, drafter, history, log } = this;
     const maxNew = options.maxNewTokens;
     if (!Number.isInteger(maxNew) || maxNew < 1) throw new TrbenchError(`max new tokens must be an integer >= 1, got ${maxNew}`);
     if (prompt.length < 1) throw new TrbenchError('the prompt has no tokens (a model without BOS needs a non-empty prompt)');
@@ -103,10 +151,12 @@ export class DecodeLoop {
     if (prompt.length > contextSize) {
       throw new TrbenchError(`the prompt has ${prompt.length} tokens but the context holds ${contextSize}`);
     }
-    const stopAtEog = options.stopAtEndOfGeneration ?? true;
-    const verifier = options.verifier ?? this.verifierFor(options.sampling);
-    verifier.begin(options.sampling?.seed ?? 0);
-    const t0 = performance.now();
+    const run = this.run;
+    run.maxNew = maxNew;
+    run.stopAtEog = options.stopAtEndOfGeneration ?? true;
+    run.verifier = options.verifier ?? this.verifierFor(options.sampling);
+    run.verifier.begin(options.sampling?.seed ?? 0);
+    run.t0 = performance.now();
 
     history.begin(prompt, maxNew);
     log.clear();
@@ -125,62 +175,77 @@ export class DecodeLoop {
     if (prompt.length > 1) model.prefill(prompt.subarray(0, prompt.length - 1), promptPredictions);
     const sampling = options.sampling && options.sampling.temperature > 0 ? options.sampling : null;
     drafter.beginRequest(history, promptPredictions, sampling);
-    const tPrefill = performance.now();
+    run.tPrefill = performance.now();
 
-    let root = prompt[prompt.length - 1];
-    let produced = 0;
-    let stopReason: StopReason = 'length';
-    for (;;) {
-      const committed = model.committedLength;
-      if (committed >= contextSize) {
-        stopReason = 'context';
-        break;
-      }
-      const tStep = performance.now();
-      draft.reset(root);
-      drafter.propose(history, draft);
-      if (committed + draft.maxDepth >= contextSize) draft.truncateToDepth(contextSize - 1 - committed);
-      const tDrafted = performance.now();
-      model.evaluate(draft, predictions);
-      const tEvaluated = performance.now();
-      verifier.verify(draft, predictions, model, acceptance);
-      const tVerified = performance.now();
-      model.commit(acceptance.path, acceptance.length);
+    run.root = prompt[prompt.length - 1];
+    run.produced = 0;
+    run.stopReason = 'length';
+  }
 
-      // Commit accepted drafts (path[1..]) then the bonus token, stopping exactly at the limits.
-      let committedThisStep = 0;
-      let finished = false;
-      let stoppedInDrafts = false;
-      for (let j = 1; j <= acceptance.length && !finished; j++) {
-        const token = j < acceptance.length ? draft.tokens[acceptance.path[j]] : acceptance.bonusToken;
-        history.push(token);
-        produced++;
-        committedThisStep++;
-        if (stopAtEog && model.isEndOfGeneration(token)) {
-          stopReason = 'eos';
-          finished = true;
-        } else if (produced >= maxNew) {
-          stopReason = 'length';
-          finished = true;
-        }
-        if (finished && j < acceptance.length) stoppedInDrafts = true;
-      }
-      const s = log.steps++;
-      log.acceptLengths[s] = committedThisStep;
-      log.draftNodes[s] = draft.count;
-      log.draftMs[s] = tDrafted - tStep;
-      log.forwardMs[s] = tEvaluated - tDrafted;
-      log.verifyMs[s] = tVerified - tEvaluated;
-      // The TR reference breaks before its update when the stop (EOS or the length limit) falls inside
-      // the accepted drafts, and updates first when the request ends at the bonus token.
-      const tBeforeUpdate = performance.now();
-      if (!stoppedInDrafts) drafter.observe(draft, predictions, acceptance, history);
-      const tUpdated = performance.now();
-      log.updateMs[s] = tUpdated - tBeforeUpdate;
-      log.otherMs[s] = tBeforeUpdate - tVerified;
-      if (finished) break;
-      root = acceptance.bonusToken;
+  /** One draft-verify-commit step; true when the request is finished (then call {@link finish}). */
+  private step(): boolean {
+    const { model, drafter, draft, predictions, acceptance, history, log, run } = this;
+    const { verifier, stopAtEog, maxNew } = run;
+    const contextSize = model.info.contextSize;
+    let { produced, stopReason } = run;
+    const committed = model.committedLength;
+    if (committed >= contextSize) {
+      run.stopReason = 'context';
+      return true;
     }
+    const tStep = performance.now();
+    draft.reset(run.root);
+    drafter.propose(history, draft);
+    if (committed + draft.maxDepth >= contextSize) draft.truncateToDepth(contextSize - 1 - committed);
+    const tDrafted = performance.now();
+    model.evaluate(draft, predictions);
+    const tEvaluated = performance.now();
+    verifier.verify(draft, predictions, model, acceptance);
+    const tVerified = performance.now();
+    model.commit(acceptance.path, acceptance.length);
+
+    // Commit accepted drafts (path[1..]) then the bonus token, stopping exactly at the limits.
+    let committedThisStep = 0;
+    let finished = false;
+    let stoppedInDrafts = false;
+    for (let j = 1; j <= acceptance.length && !finished; j++) {
+      const token = j < acceptance.length ? draft.tokens[acceptance.path[j]] : acceptance.bonusToken;
+      history.push(token);
+      produced++;
+      committedThisStep++;
+      if (stopAtEog && model.isEndOfGeneration(token)) {
+        stopReason = 'eos';
+        finished = true;
+      } else if (produced >= maxNew) {
+        stopReason = 'length';
+        finished = true;
+      }
+      if (finished && j < acceptance.length) stoppedInDrafts = true;
+    }
+    const s = log.steps++;
+    log.acceptLengths[s] = committedThisStep;
+    log.draftNodes[s] = draft.count;
+    log.draftMs[s] = tDrafted - tStep;
+    log.forwardMs[s] = tEvaluated - tDrafted;
+    log.verifyMs[s] = tVerified - tEvaluated;
+    // The TR reference breaks before its update when the stop (EOS or the length limit) falls inside
+    // the accepted drafts, and updates first when the request ends at the bonus token.
+    const tBeforeUpdate = performance.now();
+    if (!stoppedInDrafts) drafter.observe(draft, predictions, acceptance, history);
+    const tUpdated = performance.now();
+    log.updateMs[s] = tUpdated - tBeforeUpdate;
+    log.otherMs[s] = tBeforeUpdate - tVerified;
+    run.produced = produced;
+    run.stopReason = stopReason;
+    if (finished) return true;
+    run.root = acceptance.bonusToken;
+    return false;
+  }
+
+  /** Ends the drafter's request and collects the result; `pausedMs` (time yielded away) is not counted. */
+  private finish(pausedMs: number): GenerationResult {
+    const { drafter, history, log, run } = this;
+    const { t0, tPrefill, stopReason } = run;
     drafter.endRequest(history);
     const tEnd = performance.now();
 
@@ -200,7 +265,7 @@ export class DecodeLoop {
         verifyMs: sum(log.verifyMs.subarray(0, steps)),
         updateMs: sum(log.updateMs.subarray(0, steps)),
         otherMs: sum(log.otherMs.subarray(0, steps)),
-        totalMs: tEnd - t0,
+        totalMs: tEnd - t0 - pausedMs,
       },
     };
   }

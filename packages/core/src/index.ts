@@ -1,10 +1,11 @@
 export { AutoregressiveDrafter } from './autoregressive.ts';
 export { type CostCurve, costAt, measureCostCurve, nonDecreasing } from './cost-curve.ts';
-export { DecodeLoop, type DecodeOptions, type GenerationResult, type StopReason } from './decode.ts';
+export { type AsyncDecodeOptions, DecodeLoop, type DecodeOptions, type GenerationResult, type StopReason } from './decode.ts';
 export { Draft } from './draft.ts';
 export type { Drafter, DrafterContext } from './drafter.ts';
 export { TrbenchError } from './errors.ts';
 export { TokenHistory } from './history.ts';
+export { DEFAULT_YIELD_MS, InterruptedError, Pacer, throwIfInterrupted, yieldToEventLoop } from './interrupt.ts';
 export { acceptHistogram, meanAcceptedTokens, StepLog, sum } from './metrics.ts';
 export { type BackendInfo, checkTargetModelOptions, type ModelInfo, type TargetModel, type TargetModelOptions } from './model.ts';
 export { type PairedSpeedup, pairedSpeedup, studentTCdf, studentTQuantile, type Timed } from './paired-speedup.ts';
