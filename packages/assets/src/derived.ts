@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readGgufHeader, readTensorF32 } from './gguf-read.ts';
-import { type ChunkSink, type StreamTensor, type WriteProgress, writeGgufStream } from './gguf-stream.ts';
+import { type ChunkSink, type StreamTensor, type WriteProgress, writeGgufStreamAsync } from './gguf-stream.ts';
 import type { GgufValue } from './gguf-writer.ts';
 import { sha256FileCached } from './hash.ts';
 import type { DerivedSpec } from './model-spec.ts';
@@ -39,9 +39,15 @@ export function setMetadata(metadata: Array<[string, GgufValue]>, updates: Array
 /**
  * Builds a model derived from `source` (stories260K): the layers listed kept and renumbered in order,
  * weights re-encoded as the spec's type (see `tensorTypeFor`), the source's stop rule carried as
- * `trbench.extra_stop_token_ids` and its origin as `trbench.derived.from`. Cached by canonical spec.
+ * `trbench.extra_stop_token_ids` and its origin as `trbench.derived.from`. Cached by canonical spec;
+ * `signal` stops the writing between tensors (nothing is left in the cache).
  */
-export async function resolveDerived(spec: DerivedSpec, source: ResolvedModel, onProgress?: WriteProgress): Promise<ResolvedModel> {
+export async function resolveDerived(
+  spec: DerivedSpec,
+  source: ResolvedModel,
+  onProgress?: WriteProgress,
+  signal?: AbortSignal,
+): Promise<ResolvedModel> {
   const fileName = `${spec.canonical.replaceAll(':', '.').replaceAll('=', '-').replaceAll(',', '-')}.v${DERIVED_VERSION}.gguf`;
   const out = path.join(cacheDir(), 'models', 'derived', fileName);
   if (!existsSync(out)) {
@@ -72,7 +78,7 @@ export async function resolveDerived(spec: DerivedSpec, source: ResolvedModel, o
         ['trbench.derived.from', { type: 'string', value: `${source.name} sha256:${source.sha256}` }],
       ],
     );
-    writeGgufStream(out, metadata, tensors, { onProgress });
+    await writeGgufStreamAsync(out, metadata, tensors, { onProgress, signal });
   }
   return {
     name: spec.canonical,

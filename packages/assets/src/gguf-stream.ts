@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statfsSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { TrbenchError } from '@trbench/core';
+import { Pacer, TrbenchError } from '@trbench/core';
 import { ALIGNMENT, encodeGgufHeader, type GgufValue } from './gguf-writer.ts';
 import { blockSize, type GgmlTypeId, typeBytes } from './quantize.ts';
 
@@ -103,6 +103,47 @@ export function writeGgufStream(
   tensors: StreamTensor[],
   options: { onProgress?: WriteProgress; chunkBytes?: number } = {},
 ): number {
+  const steps = writeSteps(file, metadata, tensors, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link writeGgufStream} that hands the event loop a turn between tensors (every ~50 ms) and stops
+ * there once `signal` is aborted: the temporary file is removed, nothing appears at `file`, and the
+ * InterruptedError is rethrown.
+ */
+export async function writeGgufStreamAsync(
+  file: string,
+  metadata: Array<[string, GgufValue]>,
+  tensors: StreamTensor[],
+  options: { onProgress?: WriteProgress; chunkBytes?: number; signal?: AbortSignal } = {},
+): Promise<number> {
+  const pacer = new Pacer(options.signal);
+  const steps = writeSteps(file, metadata, tensors, options);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (!pacer.due()) continue;
+    try {
+      await pacer.pause();
+    } catch (err) {
+      // Thrown into the writer, whose cleanup closes the file and removes the temporary copy.
+      steps.throw(err);
+      throw err;
+    }
+  }
+}
+
+/** The writer, one tensor per step (the caller decides what happens between tensors). */
+function* writeSteps(
+  file: string,
+  metadata: Array<[string, GgufValue]>,
+  tensors: StreamTensor[],
+  options: { onProgress?: WriteProgress; chunkBytes?: number },
+): Generator<void, number, void> {
   const header = encodeHeader(metadata, tensors);
   const total = header.length + tensors.reduce((a, t) => a + pad(tensorBytes(t)), 0);
   assertFreeSpace(path.dirname(file), total, path.basename(file));
@@ -129,6 +170,7 @@ export function writeGgufStream(
           sink.advance(padding);
         }
         written += pad(expected);
+        yield;
       }
       sink.flush();
       if (written !== total) throw new Error(`wrote ${written} bytes, planned ${total}`);

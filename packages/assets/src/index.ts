@@ -13,7 +13,7 @@ export { stampFile, stampPath, verifyStampedFile } from './file-stamp.ts';
 export { blameFile, describeFsError } from './fs-errors.ts';
 export { EXTRA_STOP_TOKENS_KEY, GgufMetadata } from './gguf-metadata.ts';
 export { type GgufHeader, readGgufHeader, readTensorF32 } from './gguf-read.ts';
-export { assertFreeSpace, type StreamTensor, type WriteProgress, writeGgufStream } from './gguf-stream.ts';
+export { assertFreeSpace, type StreamTensor, type WriteProgress, writeGgufStream, writeGgufStreamAsync } from './gguf-stream.ts';
 export { encodeGguf, type GgufTensor, type GgufValue } from './gguf-writer.ts';
 export { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 export { convertLlama2cToGguf, type Llama2cConfig, readLlama2cConfig, readLlama2cTokenizer } from './llama2c.ts';
@@ -29,7 +29,16 @@ export {
 } from './model-spec.ts';
 export { assertGgufFile, KNOWN_MODELS, parseHfUri, type ResolvedModel, resolveModel } from './models.ts';
 export { cacheDir, fromUserFolder, mirrorDir, repoRoot } from './paths.ts';
-export { generationProgress } from './progress.ts';
+export {
+  formatDuration,
+  type GenerationProgress,
+  generationProgress,
+  interactive,
+  type PhaseProgress,
+  type PhaseProgressOptions,
+  phaseProgress,
+  progressLineSeconds,
+} from './progress.ts';
 export {
   blockSize,
   encodeTensorData,

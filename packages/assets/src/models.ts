@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { TrbenchError } from '@trbench/core';
+import { describeInterruption, TrbenchError } from '@trbench/core';
 import { writeFileAtomic } from './atomic-write.ts';
 import { resolveDerived } from './derived.ts';
 import { stampFile, verifyStampedFile } from './file-stamp.ts';
@@ -10,7 +10,7 @@ import { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 import { convertLlama2cToGguf } from './llama2c.ts';
 import { parseModelSpec } from './model-spec.ts';
 import { cacheDir } from './paths.ts';
-import { generationProgress } from './progress.ts';
+import { type GenerationProgress, generationProgress } from './progress.ts';
 import { FILES } from './registry.ts';
 import { downloadTo, ensureFile } from './store.ts';
 import { resolveTwin } from './twin/resolve.ts';
@@ -104,16 +104,24 @@ export function parseHfUri(uri: string): { repo: string; file: string; revision:
  */
 export async function resolveModel(
   spec: string,
-  options: { expectedSha256?: string; onProgress?: WriteProgress } = {},
+  options: { expectedSha256?: string; onProgress?: WriteProgress; signal?: AbortSignal } = {},
 ): Promise<ResolvedModel> {
   let resolved: ResolvedModel;
   const built = parseModelSpec(spec);
   if (spec === 'stories260K') {
     resolved = await stories260K();
-  } else if (built?.kind === 'derived') {
-    resolved = await resolveDerived(built, await stories260K(), options.onProgress ?? generationProgress(built.canonical));
-  } else if (built?.kind === 'twin') {
-    resolved = await resolveTwin(built, await stories260K(), options.onProgress ?? generationProgress(built.name));
+  } else if (built?.kind === 'derived' || built?.kind === 'twin') {
+    const label = built.kind === 'derived' ? built.canonical : built.name;
+    const progress = options.onProgress ?? generationProgress(label);
+    const source = await stories260K();
+    resolved = await describeInterruption(
+      `writing ${label} into the model cache`,
+      'nothing was kept (the partial file is removed; the next use writes it again)',
+      () =>
+        built.kind === 'derived'
+          ? resolveDerived(built, source, progress, options.signal)
+          : resolveTwin(built, source, progress, options.signal),
+    ).finally(() => (progress as Partial<GenerationProgress>).stop?.());
   } else if (spec.startsWith('hf:')) {
     const { repo, file, revision } = parseHfUri(spec);
     const target = path.join(cacheDir(), 'hf', repo, revision, file);

@@ -16,9 +16,9 @@ describe('cost curve', () => {
     expect(costAt(curve, 9)).toBe(4);
   });
 
-  it('times every requested size on a model', () => {
+  it('times every requested size on a model', async () => {
     const model = new BigramModel({ vocabSize: 30, next: (t) => (t + 1) % 30 });
-    const curve = measureCostCurve(model, [1, 4, 8], (n) => Int32Array.from({ length: n }, (_, i) => i - 1), {
+    const curve = await measureCostCurve(model, [1, 4, 8], (n) => Int32Array.from({ length: n }, (_, i) => i - 1), {
       contextLength: 5,
       repeats: 3,
     });

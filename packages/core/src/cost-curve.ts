@@ -1,4 +1,5 @@
 import { Draft } from './draft.ts';
+import { Pacer } from './interrupt.ts';
 import type { TargetModel } from './model.ts';
 import { Predictions } from './predictions.ts';
 
@@ -21,12 +22,19 @@ export interface CostCurve {
  * `parentsOf(n)` gives the tree shape to time (parent index per node, root = -1), so the curve includes
  * what the shape costs the backend (sequences, masks).
  */
-export function measureCostCurve(
+export async function measureCostCurve(
   model: TargetModel,
   sizes: number[],
   parentsOf: (n: number) => ArrayLike<number>,
-  options: { contextLength: number; repeats?: number },
-): CostCurve {
+  options: {
+    contextLength: number;
+    repeats?: number;
+    /** Stops between two sizes (InterruptedError); the event loop gets a turn there every ~50 ms. */
+    signal?: AbortSignal;
+    /** After each round: rounds done of `repeats` + 1 (the warm-up). */
+    onRound?: (done: number, total: number) => void;
+  },
+): Promise<CostCurve> {
   const repeats = options.repeats ?? 9;
   const maxSize = Math.max(...sizes);
   const draft = new Draft(maxSize);
@@ -38,8 +46,11 @@ export function measureCostCurve(
   const samples = sizes.map(() => new Float64Array(repeats));
   model.reset();
   model.prefill(prefix, null);
+  const pacer = new Pacer(options.signal);
   for (let round = -1; round < repeats; round++) {
     for (let visit = 0; visit < sizes.length; visit++) {
+      // Between sizes, outside the timed evaluations.
+      if (pacer.due()) await pacer.pause();
       // Each round starts at another size, so no size always follows the largest one (cold caches).
       const s = (visit + Math.max(0, round) * 7) % sizes.length;
       const n = sizes[s];
@@ -61,6 +72,7 @@ export function measureCostCurve(
         }
       }
     }
+    options.onRound?.(round + 2, repeats + 1);
   }
   const medians = samples.map((xs) => {
     const sorted = Array.from(xs).sort((a, b) => a - b);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AutoregressiveDrafter } from './autoregressive.ts';
 import { DecodeLoop } from './decode.ts';
-import { InterruptedError } from './interrupt.ts';
 import type { Draft } from './draft.ts';
 import type { Drafter } from './drafter.ts';
 import type { TokenHistory } from './history.ts';
+import { InterruptedError } from './interrupt.ts';
 import { BigramModel } from './testing/bigram-model.ts';
 
 /** Drafts the true bigram chain of a fixed length: every draft is accepted. */

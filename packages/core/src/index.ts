@@ -5,7 +5,7 @@ export { Draft } from './draft.ts';
 export type { Drafter, DrafterContext } from './drafter.ts';
 export { TrbenchError } from './errors.ts';
 export { TokenHistory } from './history.ts';
-export { DEFAULT_YIELD_MS, InterruptedError, Pacer, throwIfInterrupted, yieldToEventLoop } from './interrupt.ts';
+export { DEFAULT_YIELD_MS, describeInterruption, InterruptedError, Pacer, throwIfInterrupted, yieldToEventLoop } from './interrupt.ts';
 export { acceptHistogram, meanAcceptedTokens, StepLog, sum } from './metrics.ts';
 export { type BackendInfo, checkTargetModelOptions, type ModelInfo, type TargetModel, type TargetModelOptions } from './model.ts';
 export { type PairedSpeedup, pairedSpeedup, studentTCdf, studentTQuantile, type Timed } from './paired-speedup.ts';

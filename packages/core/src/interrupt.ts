@@ -5,10 +5,34 @@
 export class InterruptedError extends Error {
   /** The signal that asked for the stop (`SIGINT`, `SIGTERM`), or `abort` for a plain AbortSignal. */
   readonly signal: string;
+  /** What was running when it stopped (`tuning the TR tree: round 1`); the innermost layer that knows says it. */
+  during: string | null = null;
+  /** What the stop leaves behind (`12 records kept in …: rerun with --resume`). */
+  kept: string | null = null;
   constructor(signal = 'abort', options?: { cause?: unknown }) {
     super(`interrupted (${signal})`, options);
     this.name = 'InterruptedError';
     this.signal = signal;
+  }
+}
+
+/**
+ * Says what `work` was doing and what an interruption keeps, on an {@link InterruptedError} that passes
+ * through it (an inner layer that already said so wins), and rethrows whatever it threw.
+ */
+export async function describeInterruption<T>(
+  during: string | (() => string),
+  kept: string | (() => string),
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof InterruptedError) {
+      err.during ??= typeof during === 'string' ? during : during();
+      err.kept ??= typeof kept === 'string' ? kept : kept();
+    }
+    throw err;
   }
 }
 

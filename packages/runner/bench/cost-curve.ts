@@ -55,7 +55,7 @@ for (const backend of backends) {
   const { model, resolved } = await openModel({ model: spec, backend, threads, device, maxDraftNodes: maxNodes, topK: 8 });
   try {
     const t0 = Date.now();
-    const curve = measureCostCurve(model, sizes, (n) => tree.parent.subarray(0, n), { contextLength: context, repeats });
+    const curve = await measureCostCurve(model, sizes, (n) => tree.parent.subarray(0, n), { contextLength: context, repeats });
     results.push({
       backend,
       version: model.backend.version,

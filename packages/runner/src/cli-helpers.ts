@@ -1,5 +1,6 @@
 import { describeFsError } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
+import { InterruptScope } from './interrupt.ts';
 
 /** Parses a positive integer option, naming the flag in the error. */
 export function positiveInt(flag: string, raw: string | number | undefined, fallback?: number): number {
@@ -20,14 +21,21 @@ export function numberOption(flag: string, raw: string | number): number {
 }
 
 /**
- * Runs a command's body and turns expected failures into one line on stderr with exit code 2: input
- * errors (`TrbenchError`) and file-system errors (read-only folder, full disk, a file where a folder
- * should be: the path and the real cause). Bugs keep their stack trace.
+ * Runs a command's body and turns expected failures into one line on stderr: input errors
+ * (`TrbenchError`) and file-system errors (read-only folder, full disk, a file where a folder should be:
+ * the path and the real cause) exit 2; SIGINT / SIGTERM abort `signal`, the body stops at its next step
+ * and the line says what was interrupted and what was kept (exit 130 / 143). Bugs keep their stack trace.
  */
-export async function runCommand(body: () => Promise<void> | void): Promise<void> {
+export async function runCommand(body: (signal: AbortSignal) => Promise<void> | void): Promise<void> {
+  const interrupts = new InterruptScope();
   try {
-    await body();
+    await body(interrupts.signal);
   } catch (err) {
+    const interruption = interrupts.interruption(err);
+    if (interruption) {
+      interrupts.report(interruption);
+      return;
+    }
     const line = err instanceof TrbenchError ? err.message : describeFsError(err);
     if (line !== null) {
       process.stderr.write(`trbench: ${line}\n`);
@@ -35,5 +43,7 @@ export async function runCommand(body: () => Promise<void> | void): Promise<void
       return;
     }
     throw err;
+  } finally {
+    interrupts.dispose();
   }
 }

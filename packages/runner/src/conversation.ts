@@ -33,15 +33,17 @@ export interface QuestionOutcome {
 /**
  * Answers every turn of a question in order, as Spec-Bench does: each turn is a separate request on the
  * whole conversation re-rendered by the template, with the post-processed earlier answers. Only the
- * decode loop is timed. A turn whose prompt leaves no room in the context skips the question.
+ * decode loop is timed. A turn whose prompt leaves no room in the context skips the question. `signal`
+ * stops it at the next decode step (InterruptedError); the loop yields to the event loop meanwhile.
  */
-export function runQuestion(
+export async function runQuestion(
   loop: DecodeLoop,
   template: PromptTemplate,
   question: Question,
   maxNewTokens: number,
   sampling?: { options: SamplingOptions; questionIndex: number },
-): QuestionOutcome {
+  signal?: AbortSignal,
+): Promise<QuestionOutcome> {
   const model = loop.model;
   const contextSize = model.info.contextSize;
   const answers: string[] = [];
@@ -58,7 +60,8 @@ export function runQuestion(
     // CPU time next to wall time: on a shared machine the wall clock also counts waiting for a core, which
     // the CPU time of a single-threaded backend does not (the CI gate can compare on it).
     const cpu0 = process.cpuUsage();
-    const result = loop.generate(prompt, {
+    const result = await loop.generateAsync(prompt, {
+      signal,
       maxNewTokens,
       sampling: sampling && { ...sampling.options, seed: turnSeed(sampling.options.seed, sampling.questionIndex, t) },
     });

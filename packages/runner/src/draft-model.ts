@@ -20,6 +20,8 @@ export interface DraftModelRequest {
   topK: number;
   /** Requests sample: the draft must expose its logits. */
   sampled: boolean;
+  /** Stops the writing of a derived draft model (`self:layers=…`) between tensors. */
+  signal?: AbortSignal;
 }
 
 /** The runner's backend name of an opened model (`onnxruntime` is opened as `onnx`). */
@@ -67,7 +69,7 @@ export async function openDraftModel(req: DraftModelRequest): Promise<{ model: T
     );
   }
   const spec = draftSpecOf(req.spec, req.targetSpec);
-  const resolved = await resolveModel(spec);
+  const resolved = await resolveModel(spec, { signal: req.signal });
   const draftIdentity = await readGgufIdentity(resolved.path);
   if (draftIdentity.vocabSize !== targetIdentity.vocabSize || draftIdentity.tokenizerSha256 !== targetIdentity.tokenizerSha256) {
     throw new TrbenchError(
@@ -89,6 +91,7 @@ export async function openDraftModel(req: DraftModelRequest): Promise<{ model: T
     topK: req.topK,
     contextSize: target.info.contextSize,
     exposeLogits: req.sampled,
+    signal: req.signal,
   });
   return { model, spec, sha256: resolved.sha256 };
 }

@@ -40,15 +40,5 @@ export class EtaEstimator {
   }
 }
 
-/**
- * A duration as `45s`, `3m05s` or `1h02m`. The value is rounded to whole seconds (minutes above an
- * hour) before it is split, so 59.6 s reads `1m00s`, never `60s` or `1m60s`.
- */
-export function formatDuration(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return '…';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  const m = Math.round(seconds / 60);
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
+/** Re-exported: the one duration format of progress lines and bars lives with the phase progress in assets. */
+export { formatDuration } from '@trbench/assets';

@@ -1,6 +1,7 @@
 import {
   AutoregressiveDrafter,
   DecodeLoop,
+  describeInterruption,
   type Drafter,
   type GenerationResult,
   type SamplingOptions,
@@ -48,10 +49,12 @@ export interface GenerateRequest {
   maxNewTokens: number;
   checkLossless: boolean;
   sampling?: SamplingOptions;
+  /** Stops decoding at its next step (InterruptedError). */
+  signal?: AbortSignal;
 }
 
 /** Runs one prompt through the decode loop (and plain decoding when checking losslessness). */
-export function runGenerate(req: GenerateRequest): GenerateReport {
+export async function runGenerate(req: GenerateRequest): Promise<GenerateReport> {
   const { model, drafter } = req;
   const sampled = req.sampling !== undefined && req.sampling.temperature > 0;
   if (sampled && req.checkLossless) {
@@ -60,7 +63,9 @@ export function runGenerate(req: GenerateRequest): GenerateReport {
     );
   }
   const promptIds = model.tokenize(req.prompt, true);
-  const result = new DecodeLoop(model, drafter).generate(promptIds, { maxNewTokens: req.maxNewTokens, sampling: req.sampling });
+  const result = await describeInterruption('generating', 'nothing was written', () =>
+    new DecodeLoop(model, drafter).generateAsync(promptIds, { maxNewTokens: req.maxNewTokens, sampling: req.sampling, signal: req.signal }),
+  );
   const report: GenerateReport = {
     method: drafter.name,
     params: drafter.params,
@@ -80,7 +85,9 @@ export function runGenerate(req: GenerateRequest): GenerateReport {
     environment: captureEnvironment(),
   };
   if (req.checkLossless) {
-    const plain = new DecodeLoop(model, new AutoregressiveDrafter()).generate(promptIds, { maxNewTokens: req.maxNewTokens });
+    const plain = await describeInterruption('running plain decoding for --check-lossless', 'nothing was written', () =>
+      new DecodeLoop(model, new AutoregressiveDrafter()).generateAsync(promptIds, { maxNewTokens: req.maxNewTokens, signal: req.signal }),
+    );
     const diff = firstDifference(result.tokens, plain.tokens);
     report.losslessIdentical = diff < 0;
     if (diff >= 0) {

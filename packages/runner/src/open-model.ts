@@ -16,6 +16,8 @@ export interface OpenModelOptions {
   contextSize?: number;
   /** The caller samples and needs node logits. */
   exposeLogits?: boolean;
+  /** Stops the writing of a generated model (twin, derived) between tensors. */
+  signal?: AbortSignal;
 }
 
 export function parseBackend(name: string): BackendName {
@@ -28,7 +30,7 @@ export function parseBackend(name: string): BackendName {
 
 /** Resolves the model files and opens them on the chosen backend. */
 export async function openModel(options: OpenModelOptions): Promise<{ model: TargetModel; resolved: ResolvedModel }> {
-  const resolved = await resolveModel(options.model);
+  const resolved = await resolveModel(options.model, { signal: options.signal });
   const common = {
     path: resolved.path,
     name: resolved.name,

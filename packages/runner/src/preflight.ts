@@ -6,11 +6,15 @@ import type { ModelSetup, SweepConfig } from './config/load.ts';
  * only a factory can check (a datastore file, a saved matrix, a draft too large for the model) fails
  * with the config's name and field instead of leaving a half-made run behind.
  */
-export async function preflight(config: SweepConfig, open: (model: ModelSetup) => Promise<TargetModel>): Promise<void> {
+export async function preflight(
+  config: SweepConfig,
+  open: (model: ModelSetup, signal?: AbortSignal) => Promise<TargetModel>,
+  signal?: AbortSignal,
+): Promise<void> {
   for (const setup of config.models) {
     let model: TargetModel;
     try {
-      model = await open(setup);
+      model = await open(setup, signal);
     } catch (err) {
       if (err instanceof TrbenchError) throw new TrbenchError(`${config.display}: models: ${setup.id}: ${err.message}`, { cause: err });
       throw err;
@@ -25,6 +29,7 @@ export async function preflight(config: SweepConfig, open: (model: ModelSetup) =
             model,
             modelSpec: setup.spec,
             sampled: setup.sampling !== undefined,
+            signal,
           });
           try {
             new DecodeLoop(model, drafter);

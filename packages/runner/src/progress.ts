@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { interactive, progressLineSeconds } from '@trbench/assets';
 import { EtaEstimator, formatDuration } from './eta.ts';
 
 /** One recorded question: which variant, the tokens it generated and the time it took (ms). */
@@ -24,14 +25,39 @@ export interface Progress {
   stop(): void;
 }
 
-/** Progress as plain lines: for CI logs and redirected output (one line per finished unit, no bar). */
+/**
+ * Progress as plain lines, for CI logs and redirected output: no bar, but one line per finished unit and,
+ * every ~10 s (`progressLineSeconds`), where the sweep is with its ETA.
+ */
 export function lineProgress(stream: NodeJS.WritableStream = process.stderr): Progress {
+  let total = 0;
+  let done = 0;
+  let status = '';
+  let eta: EtaEstimator | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const say = () =>
+    stream.write(`${done}/${total} question runs, ETA ${formatDuration(eta?.seconds() ?? null)}${status ? ` · ${status}` : ''}\n`);
   return {
-    start: (total, done) => stream.write(`${total} question runs planned${done > 0 ? `, ${done} already recorded` : ''}\n`),
-    status: () => {},
-    advance: () => {},
+    start: (planned, already, remaining) => {
+      total = planned;
+      done = already;
+      eta = remaining ? new EtaEstimator(remaining) : null;
+      stream.write(`${planned} question runs planned${already > 0 ? `, ${already} already recorded` : ''}\n`);
+      timer = setInterval(say, progressLineSeconds() * 1000);
+      timer.unref();
+    },
+    status: (text) => {
+      status = text;
+    },
+    advance: (advance) => {
+      done++;
+      if (advance && eta) eta.record(advance.variant, advance.tokens, advance.ms);
+    },
     line: (text) => stream.write(`${text}\n`),
-    stop: () => {},
+    stop: () => {
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
   };
 }
 
@@ -76,5 +102,5 @@ export function barProgress(stream: NodeJS.WriteStream = process.stderr): Progre
 
 /** The bar on an interactive terminal; plain lines in CI (`CI` set) or when stderr is not a terminal. */
 export function defaultProgress(): Progress {
-  return process.stderr.isTTY && !process.env.CI ? barProgress(process.stderr) : lineProgress(process.stderr);
+  return interactive(process.stderr) ? barProgress(process.stderr) : lineProgress(process.stderr);
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '@trbench/assets';
-import { TrbenchError } from '@trbench/core';
+import { InterruptedError, TrbenchError } from '@trbench/core';
 import { loadSweepConfig, type SweepConfig } from './config/load.ts';
 import { captureEnvironment } from './environment.ts';
 import { captureHardware } from './hardware.ts';
@@ -30,7 +30,7 @@ export interface RunOptions {
   /** Caps every dataset's per-subtask question count. */
   limit?: number;
   progress?: Progress;
-  /** Stops the sweep between two questions; the run can be resumed. */
+  /** Stops the sweep at the next decode step (InterruptedError); the run can be resumed. */
   signal?: AbortSignal;
   /** Called after each record is written (tests simulate a crash with it). */
   afterRecord?: (record: RunRecord) => void;
@@ -48,8 +48,8 @@ export const RUNS_DIR = path.join(repoRoot, 'results', 'runs');
  * appending records, then writes summary.json, report.md, report.csv and charts.
  */
 export async function runBench(options: RunOptions): Promise<{ dir: string; summary: Summary; files: string[] }> {
-  const config = await loadSweepConfig(options.config, { limit: options.limit });
-  await preflight(config, openSetup);
+  const config = await loadSweepConfig(options.config, { limit: options.limit, signal: options.signal });
+  await preflight(config, openSetup, options.signal);
   const name = options.name ?? (options.shard ? shardRunName(config.name, options.shard) : config.name);
   if (!/^[A-Za-z0-9][\w.+-]*$/.test(name)) throw new TrbenchError(`run name ${JSON.stringify(name)}: expected letters, digits and _ . + -`);
   const dir = path.resolve(options.out ?? RUNS_DIR, name);
@@ -116,23 +116,37 @@ async function runInFolder(
   }
   const log = RecordLog.open(files.records);
   if (log.droppedBytes > 0) progress.line(`dropped an unfinished last record (${log.droppedBytes} bytes) left by an interrupted run`);
+  // What runs now, for the line an interruption prints.
+  let doing = 'starting';
+  const tracked: Progress = {
+    start: (total, done, remaining) => progress.start(total, done, remaining),
+    status: (text) => {
+      doing = text;
+      progress.status(text);
+    },
+    advance: (done) => progress.advance(done),
+    line: (text) => progress.line(text),
+    stop: () => progress.stop(),
+  };
   try {
     await runSweep({
       config,
       log,
       session: manifest.sessions.length - 1,
-      progress,
+      progress: tracked,
       signal: options.signal,
       afterRecord: options.afterRecord,
       shard: now.shard && new Map(now.shard.ranges.map((r) => [pairKey(r.model, r.dataset), { start: r.start, end: r.end }])),
       wrapDrafter: options.wrapDrafter,
     });
   } catch (err) {
-    const interrupted = options.signal?.aborted === true;
-    const next = interrupted ? 'rerun with --resume to continue' : 'fix the cause and rerun with --resume';
-    progress.line(
-      `trbench: ${interrupted ? 'interrupted' : 'the run stopped'}; its ${log.records.length} records are kept in ${files.records}: ${next}`,
-    );
+    const kept = `${log.records.length} records kept in ${files.records}`;
+    if (err instanceof InterruptedError) {
+      err.during ??= `running the sweep (${doing})`;
+      err.kept ??= `${kept}; rerun with --resume to continue (the question in flight is answered again)`;
+    } else {
+      progress.line(`trbench: the run stopped; its ${kept}: fix the cause and rerun with --resume`);
+    }
     throw err;
   } finally {
     progress.stop();

@@ -1,4 +1,4 @@
-import { DecodeLoop, type Drafter, type TargetModel, TrbenchError } from '@trbench/core';
+import { DecodeLoop, type Drafter, type TargetModel, TrbenchError, yieldToEventLoop } from '@trbench/core';
 import type { ModelSetup, SweepConfig } from './config/load.ts';
 import { type QuestionOutcome, runQuestion } from './conversation.ts';
 import type { Question } from './datasets/types.ts';
@@ -16,7 +16,10 @@ export interface SweepOptions {
   /** Index of this session in the run's manifest. */
   session: number;
   progress: Progress;
-  /** Stops the sweep between two questions (Ctrl-C): the records written so far stay valid. */
+  /**
+   * Stops the sweep at the next decode step (Ctrl-C): the records written so far stay valid; the row of
+   * the question in flight is not recorded, so `--resume` answers it again.
+   */
   signal?: AbortSignal;
   /** Called after each record is durably written (tests use it to simulate a crash). */
   afterRecord?: (record: RunRecord) => void;
@@ -27,7 +30,7 @@ export interface SweepOptions {
 }
 
 /** Opens a model of the sweep for the largest draft and top-k of its variants. */
-export async function openSetup(m: ModelSetup): Promise<TargetModel> {
+export async function openSetup(m: ModelSetup, signal?: AbortSignal): Promise<TargetModel> {
   const { model } = await openModel({
     model: m.resolved.path,
     backend: m.backend,
@@ -37,17 +40,9 @@ export async function openSetup(m: ModelSetup): Promise<TargetModel> {
     topK: m.requirements.topK,
     contextSize: m.contextSize,
     exposeLogits: m.sampling !== undefined,
+    signal,
   });
   return model;
-}
-
-/**
- * Lets timers (the progress bar's redraw) and signal handlers run between questions, decoding being
- * synchronous, then stops if the sweep was aborted.
- */
-async function yieldToEventLoop(signal: AbortSignal | undefined): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  if (signal?.aborted) throw signal.reason;
 }
 
 function draftIdentity(model: TargetModel): DraftModelIdentity {
@@ -129,7 +124,7 @@ export async function runSweep(options: SweepOptions): Promise<void> {
     const modelBlocks = blocks.filter((b) => b.model === setup && unfinished(b));
     if (modelBlocks.length === 0) continue;
     progress.status(`opening ${setup.id}`);
-    const model = await openSetup(setup);
+    const model = await openSetup(setup, options.signal);
     try {
       if (model.info.sha256 !== setup.resolved.sha256) throw new Error(`opened ${model.info.sha256}, expected ${setup.resolved.sha256}`);
       for (const block of modelBlocks) {
@@ -191,6 +186,7 @@ async function runBlock(
         model,
         modelSpec: block.model.spec,
         sampled: sampling !== undefined,
+        signal: options.signal,
       });
       const drafter = options.wrapDrafter ? options.wrapDrafter(unit, created) : created;
       const lane: Lane = {
@@ -205,7 +201,7 @@ async function runBlock(
       };
       for (let w = 0; warmQuestion && w < config.warmup; w++) {
         progress.status(`${unit.variant.id} warm-up ${w + 1}/${config.warmup}`);
-        lane.requests += runQuestion(lane.loop, template, warmQuestion, maxNew, samplingFor(-1 - w)).turns.length;
+        lane.requests += (await runQuestion(lane.loop, template, warmQuestion, maxNew, samplingFor(-1 - w), options.signal)).turns.length;
         await yieldToEventLoop(options.signal);
       }
       // In a shard, a drafter that carries state across requests replays, unrecorded, the dataset's questions
@@ -218,7 +214,7 @@ async function runBlock(
         );
         for (let qi = 0; qi < first; qi++) {
           progress.status(`${unit.variant.id} ${dataset.id} shard replay q ${dataset.questions[qi].id} (${qi + 1}/${first})`);
-          lane.requests += runQuestion(lane.loop, template, dataset.questions[qi], maxNew, samplingFor(qi)).turns.length;
+          lane.requests += (await runQuestion(lane.loop, template, dataset.questions[qi], maxNew, samplingFor(qi), options.signal)).turns.length;
           await yieldToEventLoop(options.signal);
         }
       }
@@ -245,7 +241,7 @@ async function runBlock(
         progress.status(`${id} ${dataset.id} ${replay ? 'replay ' : ''}q ${question.id} (${pos + 1}/${block.questions.length})`);
         const requestsBefore = lane.requests;
         const t0 = performance.now();
-        const outcome = runQuestion(lane.loop, template, question, maxNew, samplingFor(qi));
+        const outcome = await runQuestion(lane.loop, template, question, maxNew, samplingFor(qi), options.signal);
         const ms = performance.now() - t0;
         lane.ms += ms;
         lane.requests += outcome.turns.length;

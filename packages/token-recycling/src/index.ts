@@ -15,6 +15,7 @@ export { type DuplicateRule, TokenRecyclingDrafter, type TokenRecyclingOptions }
 export { AcceptanceStats, RecordingDrafter } from './tuner/acceptance-stats.ts';
 export {
   CALIBRATION_PROMPTS_PATH,
+  describePlan,
   describeTuned,
   ensureTunedTemplate,
   loadCalibrationPrompts,
@@ -23,12 +24,20 @@ export {
   tuningKey,
 } from './tuner/auto-template.ts';
 export {
+  DEFAULT_TUNE_BUDGET_SECONDS,
+  parseTuneBudget,
+  planTuning,
+  type TuningPlan,
+} from './tuner/budget.ts';
+export {
   type BudgetRow,
   type Candidate,
   calibrationPaths,
   expectedAccepted,
   formatGain,
   type TuneOptions,
+  type TuneProgress,
+  type TuneProgressFactory,
   type TuneResult,
   tuneTemplate,
 } from './tuner/tune.ts';

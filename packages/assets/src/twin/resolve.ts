@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readGgufHeader } from '../gguf-read.ts';
-import { type WriteProgress, writeGgufStream } from '../gguf-stream.ts';
+import { type WriteProgress, writeGgufStream, writeGgufStreamAsync } from '../gguf-stream.ts';
 import { sha256FileCached } from '../hash.ts';
 import type { TwinSpec } from '../model-spec.ts';
 import type { ResolvedModel } from '../models.ts';
@@ -23,10 +23,24 @@ export function writeTwin(spec: TwinSpec, source: ResolvedModel, file: string, o
   return writeGgufStream(file, metadata, tensors, { onProgress });
 }
 
-/** A twin of `source` (stories260K), generated into the cache the first time it is asked for. */
-export async function resolveTwin(spec: TwinSpec, source: ResolvedModel, onProgress?: WriteProgress): Promise<ResolvedModel> {
+/**
+ * A twin of `source` (stories260K), generated into the cache the first time it is asked for; `signal`
+ * stops the writing between tensors (nothing is left in the cache).
+ */
+export async function resolveTwin(
+  spec: TwinSpec,
+  source: ResolvedModel,
+  onProgress?: WriteProgress,
+  signal?: AbortSignal,
+): Promise<ResolvedModel> {
   const out = twinCachePath(spec);
-  if (!existsSync(out)) writeTwin(spec, source, out, onProgress);
+  if (!existsSync(out)) {
+    const { metadata, tensors } = buildTwin(spec, readGgufHeader(source.path), {
+      extraStopTokens: source.extraStopTokens,
+      sourceSha256: source.sha256,
+    });
+    await writeGgufStreamAsync(out, metadata, tensors, { onProgress, signal });
+  }
   return {
     name: spec.name,
     path: out,

@@ -27,7 +27,7 @@ export function registerGenerateCommand(program: Command): void {
   for (const flag of allMethodFlags()) generate.addOption(new Option(flag.flags, flag.description));
 
   generate.action((opts: Record<string, unknown>) =>
-    runCommand(async () => {
+    runCommand(async (signal) => {
       const method = getMethod(String(opts.method));
       const maxNewTokens = positiveInt('--max-new-tokens', opts.maxNewTokens as string);
       const threads = positiveInt('--threads', opts.threads as string);
@@ -60,6 +60,7 @@ export function registerGenerateCommand(program: Command): void {
         topK: needs.topK,
         contextSize,
         exposeLogits: sampling.temperature > 0,
+        signal,
       });
       let drafter: Awaited<ReturnType<typeof method.create>> | undefined;
       try {
@@ -70,8 +71,10 @@ export function registerGenerateCommand(program: Command): void {
           model,
           modelSpec: String(opts.model),
           sampled: sampling.temperature > 0,
+          signal,
         });
-        const report = runGenerate({
+        const report = await runGenerate({
+          signal,
           model,
           drafter,
           prompt: String(opts.prompt),

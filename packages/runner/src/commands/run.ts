@@ -29,7 +29,7 @@ export function registerRunCommand(program: Command): void {
         config: string,
         opts: { name?: string; resume?: boolean; overwrite?: boolean; out?: string; limit?: string; shard?: string; shardCount?: string },
       ) =>
-        runCommand(async () => {
+        runCommand(async (signal) => {
           const t0 = performance.now();
           const limit = opts.limit === undefined ? undefined : positiveInt('--limit', opts.limit);
           if (opts.shardCount !== undefined && opts.shard === undefined) throw new TrbenchError('--shard-count goes with --shard auto');
@@ -41,32 +41,16 @@ export function registerRunCommand(program: Command): void {
                   process.env,
                   opts.shardCount === undefined ? undefined : positiveInt('--shard-count', opts.shardCount),
                 );
-          // Ctrl-C stops after the question in flight (its record is written); a second one exits at once.
-          const controller = new AbortController();
-          const onSigint = () => {
-            if (controller.signal.aborted) process.exit(130);
-            controller.abort(new TrbenchError('interrupted'));
-          };
-          process.on('SIGINT', onSigint);
-          let result: Awaited<ReturnType<typeof runBench>>;
-          try {
-            result = await runBench({
-              config,
-              name: opts.name,
-              resume: opts.resume,
-              overwrite: opts.overwrite,
-              out: opts.out,
-              limit,
-              shard,
-              signal: controller.signal,
-            });
-          } catch (err) {
-            if (!controller.signal.aborted) throw err;
-            process.exitCode = 130;
-            return;
-          } finally {
-            process.off('SIGINT', onSigint);
-          }
+          const result = await runBench({
+            config,
+            name: opts.name,
+            resume: opts.resume,
+            overwrite: opts.overwrite,
+            out: opts.out,
+            limit,
+            shard,
+            signal,
+          });
           const { dir, summary, files } = result;
           process.stdout.write(`\n${renderTables(summary)}\n\n`);
           const charts = files.filter((f) => f.endsWith('.png')).length;

@@ -84,6 +84,8 @@ export interface SweepConfig {
 export interface LoadOptions {
   /** Caps every dataset's per-subtask limit (`trbench run --limit`). */
   limit?: number;
+  /** Stops the writing of a generated model (twin, derived) between tensors. */
+  signal?: AbortSignal;
 }
 
 /** Shown path: relative when under the working folder, so messages read `configs/x.yaml`. */
@@ -262,7 +264,13 @@ async function loadDatasets(config: ConfigFile, dir: string, options: LoadOption
   return out;
 }
 
-async function resolveModels(config: ConfigFile, dir: string, variants: Variant[], errors: ConfigErrors): Promise<ModelSetup[]> {
+async function resolveModels(
+  config: ConfigFile,
+  dir: string,
+  variants: Variant[],
+  errors: ConfigErrors,
+  signal: AbortSignal | undefined,
+): Promise<ModelSetup[]> {
   const ids = config.models.map((m) => m.id ?? defaultModelId(m.model));
   assertUnique(ids, errors, (i) => ['models', i, 'id'], 'model');
   const requirements = {
@@ -276,7 +284,7 @@ async function resolveModels(config: ConfigFile, dir: string, variants: Variant[
     const spec = isPath ? path.resolve(dir, entry.model) : entry.model;
     let resolved: ResolvedModel;
     try {
-      resolved = await resolveModel(spec);
+      resolved = await resolveModel(spec, { signal });
     } catch (err) {
       if (err instanceof TrbenchError) errors.fail(['models', i, 'model'], err.message);
       throw err;
@@ -316,7 +324,7 @@ export async function loadSweepConfig(file: string, options: LoadOptions = {}): 
   const notes: string[] = [];
   const variants = expandMethods(config, datasetIds, errors, notes);
   const datasets = await loadDatasets(config, dir, options, errors);
-  const models = await resolveModels(config, dir, variants, errors);
+  const models = await resolveModels(config, dir, variants, errors, options.signal);
 
   const normalised = {
     warmup: config.warmup,

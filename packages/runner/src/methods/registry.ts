@@ -13,6 +13,8 @@ export interface MethodContext {
   modelSpec?: string;
   /** Requests will sample (temperature > 0): a draft model must expose its logits. */
   sampled?: boolean;
+  /** Ctrl-C / SIGTERM: long setup work (tuning, a sampled datastore, a draft model written) stops at its next step. */
+  signal?: AbortSignal;
 }
 
 /** A command-line flag that sets one method parameter. */

@@ -56,6 +56,7 @@ registerMethod({
       maxDraftNodes: needs.maxDraftNodes,
       topK: needs.topK,
       sampled: ctx.sampled ?? false,
+      signal: ctx.signal,
     });
     try {
       return new SpsDrafter(draft.model, { ...options, vocabSize: ctx.vocabSize, draftModelLabel: draft.spec, draftSha256: draft.sha256 });

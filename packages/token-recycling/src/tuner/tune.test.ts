@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { chainPaths, TreeTemplate } from '../template.ts';
 import { AcceptanceStats } from './acceptance-stats.ts';
 import { describeTuned, type TunedTemplateFile } from './auto-template.ts';
+import { InterruptedError } from '@trbench/core';
+import { parseTuneBudget, planTuning } from './budget.ts';
 import { calibrationPaths, expectedAccepted, tuneTemplate } from './tune.ts';
 
 describe('AcceptanceStats', () => {
@@ -39,12 +41,13 @@ describe('calibrationPaths', () => {
 });
 
 describe('tuneTemplate (mock model: checks the mechanics, not speed)', () => {
-  it('measures, grows candidates per budget and returns a valid template', () => {
+  it('measures, grows candidates per budget and returns a valid template', async () => {
     const V = 40;
     const model = new BigramModel({ vocabSize: V, next: (t) => (t * 3 + 1) % V, maxDraftNodes: 32 });
     const prompts = [Int32Array.from([1, 2, 3]), Int32Array.from([5, 6])];
     const lines: string[] = [];
-    const r = tuneTemplate({
+    const phases: string[] = [];
+    const r = await tuneTemplate({
       model,
       modelSha256: '0'.repeat(64),
       prompts,
@@ -53,7 +56,14 @@ describe('tuneTemplate (mock model: checks the mechanics, not speed)', () => {
       maxDepth: 6,
       iterations: 2,
       log: (l) => lines.push(l),
+      progress: (label, total) => {
+        phases.push(`${label}/${total}`);
+        return { update: () => {}, stop: () => {} };
+      },
     });
+    // Progress for every phase, sized in prompt runs (2 prompts; round 1: 3 passes × 2 prompts × lanes).
+    expect(phases.slice(0, 3)).toEqual(['calibration/2', 'cost curve/8', 'plain decoding/2']);
+    expect(phases[3]).toMatch(/^round 1: (\d+) trees \+ plain decoding\/\d+$/);
     expect(r.budgets).toHaveLength(32);
     expect(r.costCurve.sizes[0]).toBe(1);
     expect(r.candidates.length).toBeGreaterThanOrEqual(1);
@@ -73,6 +83,56 @@ describe('tuneTemplate (mock model: checks the mechanics, not speed)', () => {
       const chosen = r.candidates.find((c) => c.nodes === r.nodes)!;
       expect(chosen.gain!.low!).toBeGreaterThan(1);
     }
+  });
+});
+
+describe('tuning budget', () => {
+  it('parses durations and names the field on bad input', () => {
+    expect(parseTuneBudget('60s', 'x')).toBe(60);
+    expect(parseTuneBudget('2m', 'x')).toBe(120);
+    expect(parseTuneBudget('90', 'x')).toBe(90);
+    expect(parseTuneBudget(45, 'x')).toBe(45);
+    expect(() => parseTuneBudget('soon', 'tuneBudget')).toThrow(/tuneBudget must be a duration > 0 .* got "soon"/);
+    expect(() => parseTuneBudget('0s', '--tune-budget')).toThrow(/--tune-budget/);
+  });
+
+  it('sizes the run to the budget from measured step times and keeps the knobs it is told to keep', async () => {
+    const V = 40;
+    const model = new BigramModel({ vocabSize: V, next: (t) => (t * 3 + 1) % V, maxDraftNodes: 128 });
+    const prompts = Array.from({ length: 24 }, (_, i) => Int32Array.from([1 + (i % 30), 2]));
+    const base = { k: 8, maxDepth: 12, passes: 3, iterations: 3, maxNodes: 128, maxNewTokens: 128 };
+    const roomy = await planTuning(model, prompts, { ...base, budgetSeconds: 1e9, fixed: {} });
+    expect(roomy).toMatchObject({ prompts: 24, maxNewTokens: 128, maxNodes: 128, curveRepeats: 7, overBudget: false });
+    expect(roomy.expectedSeconds).toBeGreaterThan(0);
+    const tight = await planTuning(model, prompts, { ...base, budgetSeconds: 1e-9, fixed: {} });
+    expect(tight).toMatchObject({ prompts: 3, maxNewTokens: 32, maxNodes: 16, curveRepeats: 3, overBudget: true });
+    const kept = await planTuning(model, prompts, { ...base, budgetSeconds: 1e-9, fixed: { maxNewTokens: true, maxNodes: true } });
+    expect(kept).toMatchObject({ maxNewTokens: 128, maxNodes: 128 });
+    // A budget between the extremes: what the plan expects fits it.
+    const middle = await planTuning(model, prompts, { ...base, budgetSeconds: roomy.expectedSeconds / 3, fixed: {} });
+    expect(middle.overBudget).toBe(false);
+    expect(middle.expectedSeconds).toBeLessThanOrEqual(roomy.expectedSeconds / 3);
+  });
+
+  it('stops at the next decode step when its signal is aborted mid-phase', async () => {
+    const V = 40;
+    const model = new BigramModel({ vocabSize: V, next: (t) => (t * 3 + 1) % V, maxDraftNodes: 32 });
+    const controller = new AbortController();
+    const run = tuneTemplate({
+      model,
+      modelSha256: '0'.repeat(64),
+      prompts: [Int32Array.from([1, 2, 3])],
+      maxNewTokens: 20,
+      maxNodes: 32,
+      signal: controller.signal,
+      progress: (label) => ({
+        update: () => {
+          if (label === 'plain decoding') controller.abort(new InterruptedError('SIGTERM'));
+        },
+        stop: () => {},
+      }),
+    });
+    await expect(run).rejects.toMatchObject({ name: 'InterruptedError', signal: 'SIGTERM' });
   });
 });
 

@@ -28,7 +28,38 @@ export interface TuneOptions {
   iterations?: number;
   /** Calibration passes per candidate (measured round-robin). */
   passes?: number;
+  /** Rounds of the cost curve's measurement (default 7). */
+  curveRepeats?: number;
   log?: (line: string) => void;
+  /** Stops tuning at the next decode step (InterruptedError); nothing is returned or cached then. */
+  signal?: AbortSignal;
+  /** Progress of each phase (calibration, cost curve, plain decoding, each round): `total` units. */
+  progress?: TuneProgressFactory;
+}
+
+/** Progress of one tuning phase, as `phaseProgress` of @trbench/assets draws it. */
+export interface TuneProgress {
+  update(done: number, detail?: string): void;
+  stop(): void;
+}
+
+/** Starts the progress of a phase of `total` `unit` (e.g. 24 prompt runs). */
+export type TuneProgressFactory = (label: string, total: number, unit: string) => TuneProgress;
+
+/** Runs `work` under a phase's progress, which stops whatever happens. */
+async function inPhase<T>(
+  factory: TuneProgressFactory | undefined,
+  label: string,
+  total: number,
+  unit: string,
+  work: (progress: TuneProgress) => Promise<T>,
+): Promise<T> {
+  const progress = factory?.(label, total, unit) ?? { update: () => {}, stop: () => {} };
+  try {
+    return await work(progress);
+  } finally {
+    progress.stop();
+  }
 }
 
 export interface BudgetRow {
@@ -75,6 +106,18 @@ export interface TuneResult {
   calibrationStats: ReturnType<AcceptanceStats['toJSON']>;
 }
 
+/** Rank-0 chains (1 … this many drafts) measured in round 1 next to the predicted trees. */
+export const ROUND_ONE_CHAINS = 8;
+
+/** Draft sizes the cost curve times: every size up to 32, then every 8th, and the largest. */
+export function costCurveSizes(maxNodes: number): number[] {
+  const sizes: number[] = [];
+  for (let n = 1; n <= Math.min(32, maxNodes); n++) sizes.push(n);
+  for (let n = 40; n <= maxNodes; n += 8) sizes.push(n);
+  if (sizes[sizes.length - 1] !== maxNodes) sizes.push(maxNodes);
+  return sizes;
+}
+
 /** The calibration tree: the paper tree plus every rank hanging off the rank-0 spine down to `depth`. */
 export function calibrationPaths(k: number, depth: number, maxNodes: number): RankPath[] {
   const keys = new Set<string>();
@@ -106,7 +149,7 @@ export function calibrationPaths(k: number, depth: number, maxNodes: number): Ra
  *    decoding is significant (the 95 % interval of the paired speedup lies above 1); otherwise plain
  *    decoding (`plain: true`): a tree that is not clearly faster is not worth its risk.
  */
-export function tuneTemplate(options: TuneOptions): TuneResult {
+export async function tuneTemplate(options: TuneOptions): Promise<TuneResult> {
   const { model } = options;
   const k = options.k ?? 8;
   const maxNodes = options.maxNodes ?? 128;
@@ -115,19 +158,23 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
   const iterations = options.iterations ?? 3;
   const passes = options.passes ?? 3;
   const log = options.log ?? (() => {});
+  const { signal } = options;
+  const promptCount = options.prompts.length;
 
-  const decodeSpeed = (loop: DecodeLoop) => {
+  const decodeSpeed = async (loop: DecodeLoop, progress: TuneProgress, what: string) => {
     let tokens = 0;
     let steps = 0;
     let decodeMs = 0;
     let context = 0;
-    for (const prompt of options.prompts) {
-      const r = loop.generate(prompt, { maxNewTokens: maxNew });
+    for (const [p, prompt] of options.prompts.entries()) {
+      progress.update(p, `prompt ${p + 1}/${promptCount}, ${what}`);
+      const r = await loop.generateAsync(prompt, { maxNewTokens: maxNew, signal });
       tokens += r.tokens.length;
       steps += r.steps;
       decodeMs += r.timing.totalMs - r.timing.prefillMs;
       context += prompt.length + r.tokens.length / 2;
     }
+    progress.update(promptCount);
     return {
       tokens,
       steps,
@@ -138,34 +185,38 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
       meanContext: Math.round(context / options.prompts.length),
     };
   };
-  const runTree = (paths: RankPath[], stats = new AcceptanceStats(maxDepth, k)) => {
+  const runTree = async (paths: RankPath[], progress: TuneProgress, stats = new AcceptanceStats(maxDepth, k)) => {
     const template = new TreeTemplate('candidate', paths);
     const drafter = new RecordingDrafter(
       new TokenRecyclingDrafter({ vocabSize: model.info.vocabSize, k, template, modelSha256: options.modelSha256 }),
       stats,
     );
-    return { stats, ...decodeSpeed(new DecodeLoop(model, drafter)) };
+    return { stats, ...(await decodeSpeed(new DecodeLoop(model, drafter), progress, `tree ${paths.length + 1} nodes`)) };
   };
 
   const calibration = calibrationPaths(k, Math.min(maxDepth, 8), maxNodes);
   log(`calibration tree: ${calibration.length + 1} nodes over ${options.prompts.length} prompts`);
-  const base = runTree(calibration);
+  const base = await inPhase(options.progress, 'calibration', promptCount, 'prompts', (progress) => runTree(calibration, progress));
   log(`calibration MAT ${base.meanAccepted.toFixed(3)}, ${base.tokensPerSecond.toFixed(1)} tok/s`);
 
-  const sizes: number[] = [];
-  for (let n = 1; n <= Math.min(32, maxNodes); n++) sizes.push(n);
-  for (let n = 40; n <= maxNodes; n += 8) sizes.push(n);
-  if (sizes[sizes.length - 1] !== maxNodes) sizes.push(maxNodes);
+  const sizes = costCurveSizes(maxNodes);
   const shapeOrder = greedyPaths(maxNodes - 1, maxDepth, k, base.stats.model());
-  const costCurve = measureCostCurve(model, sizes, (n) => new TreeTemplate('s', shapeOrder.slice(0, n - 1)).parent, {
-    contextLength: base.meanContext,
-    repeats: 7,
-  });
+  const curveRepeats = options.curveRepeats ?? 7;
+  const costCurve = await inPhase(options.progress, 'cost curve', curveRepeats + 1, 'rounds', (progress) =>
+    measureCostCurve(model, sizes, (n) => new TreeTemplate('s', shapeOrder.slice(0, n - 1)).parent, {
+      contextLength: base.meanContext,
+      repeats: curveRepeats,
+      signal,
+      onRound: (done) => progress.update(done, `${sizes.length} draft sizes up to ${sizes[sizes.length - 1]} nodes`),
+    }),
+  );
   log(`cost curve at context ${base.meanContext}: ${costCurve.sizes.map((n, i) => `t(${n})=${costCurve.ms[i].toFixed(2)}`).join(' ')}`);
 
   // Time model: the curve's shape (t(n)/t(1), measured round-robin, so robust to uniform load) scaled by
   // plain decoding's measured step time, which carries the decode loop's own per-step costs.
-  const plain = decodeSpeed(new DecodeLoop(model, new AutoregressiveDrafter()));
+  const plain = await inPhase(options.progress, 'plain decoding', promptCount, 'prompts', (progress) =>
+    decodeSpeed(new DecodeLoop(model, new AutoregressiveDrafter()), progress, 'plain decoding'),
+  );
   const t1 = costAt(costCurve, 1);
   const stepMs = (n: number) => plain.stepMs * (costAt(costCurve, n) / t1);
   log(`plain decoding ${plain.tokensPerSecond.toFixed(1)} tok/s (${plain.stepMs.toFixed(3)} ms/step)`);
@@ -174,50 +225,59 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
   // The new candidates of a round and plain decoding are run `passes` times on the calibration prompts,
   // each pass with fresh drafters, prompt by prompt with the candidates taking turns in a rotating order:
   // a burst of load from elsewhere then hits them alike, and each prompt gives a paired ratio.
-  const measureRound = (list: RankPath[][], round: number): AcceptanceModel | null => {
+  const measureRound = async (list: RankPath[][], round: number): Promise<AcceptanceModel | null> => {
     const fresh = list.filter((paths, i) => paths.length > 0 && !tried(paths) && list.findIndex((q) => samePaths(q, paths)) === i);
     if (fresh.length === 0) return null;
     const totals = fresh.map(() => ({ tokens: 0, steps: 0, ms: 0, stats: new AcceptanceStats(maxDepth, k), runs: [] as Timed[] }));
     const plainRuns: Timed[] = [];
-    for (let pass = 0; pass < passes; pass++) {
-      const loops = fresh.map(
-        (paths, i) =>
-          new DecodeLoop(
-            model,
-            new RecordingDrafter(
-              new TokenRecyclingDrafter({
-                vocabSize: model.info.vocabSize,
-                k,
-                template: new TreeTemplate('candidate', paths),
-                modelSha256: options.modelSha256,
-              }),
-              totals[i].stats,
+    const lanes = fresh.length + 1;
+    const progress = options.progress?.(`round ${round}: ${fresh.length} trees + plain decoding`, passes * promptCount * lanes, 'runs');
+    try {
+      for (let pass = 0; pass < passes; pass++) {
+        const loops = fresh.map(
+          (paths, i) =>
+            new DecodeLoop(
+              model,
+              new RecordingDrafter(
+                new TokenRecyclingDrafter({
+                  vocabSize: model.info.vocabSize,
+                  k,
+                  template: new TreeTemplate('candidate', paths),
+                  modelSha256: options.modelSha256,
+                }),
+                totals[i].stats,
+              ),
             ),
-          ),
-      );
-      const plainLoop = new DecodeLoop(model, new AutoregressiveDrafter());
-      const lanes = fresh.length + 1;
-      options.prompts.forEach((prompt, p) => {
-        for (let j = 0; j < lanes; j++) {
-          const lane = (j + p + pass) % lanes; // lane fresh.length = plain decoding
-          const r = (lane === fresh.length ? plainLoop : loops[lane]).generate(prompt, { maxNewTokens: maxNew });
-          const run: Timed = {
-            questionId: String(p),
-            repeat: pass,
-            newTokens: r.tokens.length,
-            wallMs: r.timing.totalMs - r.timing.prefillMs,
-          };
-          if (lane === fresh.length) {
-            plainRuns.push(run);
-            continue;
+        );
+        const plainLoop = new DecodeLoop(model, new AutoregressiveDrafter());
+        for (const [p, prompt] of options.prompts.entries()) {
+          for (let j = 0; j < lanes; j++) {
+            const lane = (j + p + pass) % lanes; // lane fresh.length = plain decoding
+            progress?.update(
+              (pass * promptCount + p) * lanes + j,
+              `pass ${pass + 1}/${passes}, prompt ${p + 1}/${promptCount}, ${lane === fresh.length ? 'plain decoding' : `tree ${fresh[lane].length + 1} nodes`}`,
+            );
+            const r = await (lane === fresh.length ? plainLoop : loops[lane]).generateAsync(prompt, { maxNewTokens: maxNew, signal });
+            const run: Timed = {
+              questionId: String(p),
+              repeat: pass,
+              newTokens: r.tokens.length,
+              wallMs: r.timing.totalMs - r.timing.prefillMs,
+            };
+            if (lane === fresh.length) {
+              plainRuns.push(run);
+              continue;
+            }
+            const t = totals[lane];
+            t.tokens += r.tokens.length;
+            t.steps += r.steps;
+            t.ms += run.wallMs;
+            t.runs.push(run);
           }
-          const t = totals[lane];
-          t.tokens += r.tokens.length;
-          t.steps += r.steps;
-          t.ms += run.wallMs;
-          t.runs.push(run);
         }
-      });
+      }
+    } finally {
+      progress?.stop();
     }
     let bestModel: AcceptanceModel | null = null;
     let bestSpeed = -1;
@@ -261,11 +321,11 @@ export function tuneTemplate(options: TuneOptions): TuneResult {
     const list: RankPath[][] =
       it === 0
         ? [
-            ...Array.from({ length: Math.min(8, maxNodes - 1) }, (_, i) => chainPaths(i + 1)),
+            ...Array.from({ length: Math.min(ROUND_ONE_CHAINS, maxNodes - 1) }, (_, i) => chainPaths(i + 1)),
             ...ranked.slice(0, 3).map((row) => order.slice(0, row.nodes - 1)),
           ]
         : [order.slice(0, ranked[0].nodes - 1)];
-    const next = measureRound(list, it + 1);
+    const next = await measureRound(list, it + 1);
     if (!next) break;
     acceptance = next;
   }
