@@ -81,20 +81,25 @@ export interface CorpusSampleOptions {
 /**
  * Samples a corpus from the model itself: plain ancestral sampling through the decode loop (no draft; the
  * core's sampling verifier draws from softmax(logits / T) with its xoshiro128** PRNG). The model must expose
- * node logits (llama.cpp does). Returns, per sample, its seed and prompt + sampled tokens.
+ * node logits (llama.cpp does). Returns, per sample, its seed and prompt + sampled tokens. `signal` stops
+ * it at the next decode step (InterruptedError; the decode loop yields to the event loop meanwhile).
  */
-export function sampleCorpus(
+export async function sampleCorpus(
   model: TargetModel,
-  options: CorpusSampleOptions,
+  options: CorpusSampleOptions & { signal?: AbortSignal },
   onSample?: (index: number, tokens: Int32Array) => void,
-): { sampleSeed: number; tokens: Int32Array }[] {
+): Promise<{ sampleSeed: number; tokens: Int32Array }[]> {
   const { samples, seed, temperature, maxNewTokens, prompt } = options;
   if (!(temperature > 0)) throw new TrbenchError(`corpus temperature must be > 0, got ${temperature}`);
   const loop = new DecodeLoop(model, new AutoregressiveDrafter());
   const out: { sampleSeed: number; tokens: Int32Array }[] = [];
   for (let i = 0; i < samples; i++) {
     const sampleSeed = corpusSampleSeed(seed, i);
-    const result = loop.generate(prompt, { maxNewTokens, sampling: { temperature, topK: 0, topP: 1, seed: sampleSeed } });
+    const result = await loop.generateAsync(prompt, {
+      maxNewTokens,
+      sampling: { temperature, topK: 0, topP: 1, seed: sampleSeed },
+      signal: options.signal,
+    });
     const tokens = new Int32Array(prompt.length + result.tokens.length);
     tokens.set(prompt);
     tokens.set(result.tokens, prompt.length);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
-import { buildSuffixArray } from './suffix-array.ts';
+import { buildSuffixArray, buildSuffixArrayAsync } from './suffix-array.ts';
 
 const MAGIC = 'TRBRESTD';
 const VERSION = 1;
@@ -43,6 +43,26 @@ export class Datastore {
 
   /** Concatenates the documents and builds the suffix array. */
   static build(documents: readonly ArrayLike<number>[], vocabSize: number, modelSha256: string): Datastore {
+    const tokens = Datastore.concatenate(documents, vocabSize, modelSha256);
+    return new Datastore(tokens, buildSuffixArray(tokens, vocabSize), vocabSize, modelSha256, documents.length);
+  }
+
+  /**
+   * {@link build} that yields to the event loop between suffix-array rounds and stops there when `signal`
+   * is aborted (InterruptedError); `onRound(sorted, n)` reports suffixes told apart so far.
+   */
+  static async buildAsync(
+    documents: readonly ArrayLike<number>[],
+    vocabSize: number,
+    modelSha256: string,
+    options: { signal?: AbortSignal; onRound?: (sorted: number, n: number) => void } = {},
+  ): Promise<Datastore> {
+    const tokens = Datastore.concatenate(documents, vocabSize, modelSha256);
+    const sa = await buildSuffixArrayAsync(tokens, vocabSize, options);
+    return new Datastore(tokens, sa, vocabSize, modelSha256, documents.length);
+  }
+
+  private static concatenate(documents: readonly ArrayLike<number>[], vocabSize: number, modelSha256: string): Int32Array {
     if (!/^[0-9a-f]{64}$/.test(modelSha256))
       throw new TrbenchError(`model sha256 must be 64 lowercase hex digits, got ${JSON.stringify(modelSha256)}`);
     let total = 0;
@@ -59,7 +79,7 @@ export class Datastore {
         tokens[at++] = t;
       }
     });
-    return new Datastore(tokens, buildSuffixArray(tokens, vocabSize), vocabSize, modelSha256, documents.length);
+    return tokens;
   }
 
   /** Serialises to the version-1 file format. */

@@ -34,7 +34,7 @@ beforeAll(async () => {
   );
   specBench = prepareSuite(model, await specBenchFirstTurns(proofScale(60, 8)), MAX_NEW);
   // REST needs a datastore; no TinyStories text ships, so it is sampled from the model itself.
-  const corpus = sampleCorpus(model, { samples: 100, seed: 1, temperature: 1, maxNewTokens: 256, prompt: model.tokenize('', true) });
+  const corpus = await sampleCorpus(model, { samples: 100, seed: 1, temperature: 1, maxNewTokens: 256, prompt: model.tokenize('', true) });
   datastore = Datastore.build(
     corpus.map((c) => c.tokens),
     model.info.vocabSize,

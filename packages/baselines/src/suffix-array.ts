@@ -1,9 +1,40 @@
+import { Pacer } from '@trbench/core';
+
 /**
  * Suffix array of `text` (token ids in [0, alphabet)) by prefix doubling with two counting sorts per round:
  * O(n log n) time, 4 Int32Arrays of n. Suffixes are in lexicographic order with a shorter suffix before
  * any longer one it prefixes (the end of the text sorts first), as in REST's libsais-built arrays.
  */
 export function buildSuffixArray(text: Int32Array, alphabet: number): Int32Array {
+  const rounds = suffixArrayRounds(text, alphabet);
+  for (;;) {
+    const r = rounds.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link buildSuffixArray} for async callers: hands the event loop a turn between doubling rounds (every
+ * ~50 ms) and stops there once `signal` is aborted (InterruptedError). `onRound(sorted, n)`: suffixes
+ * already told apart after each round (the array is done when sorted = n).
+ */
+export async function buildSuffixArrayAsync(
+  text: Int32Array,
+  alphabet: number,
+  options: { signal?: AbortSignal; onRound?: (sorted: number, n: number) => void } = {},
+): Promise<Int32Array> {
+  const pacer = new Pacer(options.signal);
+  const rounds = suffixArrayRounds(text, alphabet);
+  for (;;) {
+    const r = rounds.next();
+    if (r.done) return r.value;
+    options.onRound?.(r.value, text.length);
+    if (pacer.due()) await pacer.pause();
+  }
+}
+
+/** The prefix-doubling rounds; yields the number of distinct ranks after each, returns the array. */
+function* suffixArrayRounds(text: Int32Array, alphabet: number): Generator<number, Int32Array, void> {
   const n = text.length;
   const sa = new Int32Array(n);
   if (n === 0) return sa;
@@ -49,6 +80,7 @@ export function buildSuffixArray(text: Int32Array, alphabet: number): Int32Array
     const swap = rank;
     rank = tmp;
     tmp = swap;
+    yield classes;
   }
   return sa;
 }

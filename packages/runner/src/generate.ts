@@ -1,8 +1,8 @@
 import {
   AutoregressiveDrafter,
   DecodeLoop,
-  describeInterruption,
   type Drafter,
+  describeInterruption,
   type GenerationResult,
   type SamplingOptions,
   type TargetModel,

@@ -1,5 +1,5 @@
-import cliProgress from 'cli-progress';
 import { interactive, progressLineSeconds } from '@trbench/assets';
+import cliProgress from 'cli-progress';
 import { EtaEstimator, formatDuration } from './eta.ts';
 
 /** One recorded question: which variant, the tokens it generated and the time it took (ms). */

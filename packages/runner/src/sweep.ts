@@ -214,7 +214,9 @@ async function runBlock(
         );
         for (let qi = 0; qi < first; qi++) {
           progress.status(`${unit.variant.id} ${dataset.id} shard replay q ${dataset.questions[qi].id} (${qi + 1}/${first})`);
-          lane.requests += (await runQuestion(lane.loop, template, dataset.questions[qi], maxNew, samplingFor(qi), options.signal)).turns.length;
+          lane.requests += (
+            await runQuestion(lane.loop, template, dataset.questions[qi], maxNew, samplingFor(qi), options.signal)
+          ).turns.length;
           await yieldToEventLoop(options.signal);
         }
       }

@@ -1,9 +1,10 @@
-import { writeFileAtomic } from '@trbench/assets';
+import { phaseProgress, writeFileAtomic } from '@trbench/assets';
 import { type CorpusRecord, sampleCorpus } from '@trbench/baselines';
-import { TrbenchError } from '@trbench/core';
+import { describeInterruption, TrbenchError } from '@trbench/core';
 import type { Command } from 'commander';
 import { positiveInt, runCommand } from '../cli-helpers.ts';
 import { openModel } from '../open-model.ts';
+import { withPhase } from '../phase-progress.ts';
 
 /**
  * `trbench corpus`: samples texts from a model, for datastores when no corpus ships with the model (REST on
@@ -26,7 +27,7 @@ export function registerCorpusCommand(program: Command): void {
     .option('--device <name>', 'llama.cpp device: cpu (default, reproducible), auto, cuda or vulkan', 'cpu')
     .option('--threads <n>', 'CPU threads of the backend', '1')
     .action((opts: Record<string, string>) =>
-      runCommand(async () => {
+      runCommand(async (signal) => {
         const samples = positiveInt('--samples', opts.samples);
         const maxNewTokens = positiveInt('--max-new-tokens', opts.maxNewTokens);
         const threads = positiveInt('--threads', opts.threads);
@@ -44,14 +45,23 @@ export function registerCorpusCommand(program: Command): void {
           maxDraftNodes: 1,
           topK: 1,
           exposeLogits: true,
+          signal,
         });
         try {
           const prompt = model.tokenize(opts.prompt, true);
           let total = 0;
-          const drawn = sampleCorpus(model, { samples, seed, temperature, maxNewTokens, prompt }, (i, tokens) => {
-            total += tokens.length;
-            if ((i + 1) % 100 === 0) process.stderr.write(`  ${i + 1}/${samples} samples, ${total} tokens\n`);
-          });
+          const progress = phaseProgress('sampling corpus', samples, { unit: 'samples', extra: () => `${total} tokens` });
+          const drawn = await describeInterruption(
+            'sampling the corpus',
+            `nothing was written to ${opts.out} (the file appears only when every sample is drawn)`,
+            () =>
+              withPhase(progress, () =>
+                sampleCorpus(model, { samples, seed, temperature, maxNewTokens, prompt, signal }, (i, tokens) => {
+                  total += tokens.length;
+                  progress.update(i + 1);
+                }),
+              ),
+          );
           const lines = drawn.map(({ sampleSeed, tokens }, i) => {
             const record: CorpusRecord = {
               id: `sample-${String(i + 1).padStart(6, '0')}`,

@@ -1,7 +1,9 @@
 import { resolveModel } from '@trbench/assets';
 import { Datastore, readCorpus } from '@trbench/baselines';
+import { describeInterruption } from '@trbench/core';
 import type { Command } from 'commander';
 import { runCommand } from '../cli-helpers.ts';
+import { buildDatastore } from '../phase-progress.ts';
 
 /** `trbench datastore build|info`: REST datastores (tokens + suffix array, tied to one model's sha256). */
 export function registerDatastoreCommand(program: Command): void {
@@ -13,14 +15,18 @@ export function registerDatastoreCommand(program: Command): void {
     .requiredOption('--out <file>', 'datastore file to write')
     .option('--model <spec>', 'model whose tokenizer the datastore is for', 'stories260K')
     .action((opts: Record<string, string>) =>
-      runCommand(async () => {
-        const resolved = await resolveModel(opts.model);
+      runCommand(async (signal) => {
+        const resolved = await resolveModel(opts.model, { signal });
         const { Vocabulary } = await import('@trbench/tokenizer');
         const vocab = await Vocabulary.openVocabOnly(resolved.path, resolved.extraStopTokens);
         try {
           const t0 = performance.now();
           const docs = readCorpus(opts.corpus, (text) => vocab.tokenize(text, true));
-          const ds = Datastore.build(docs, vocab.size, resolved.sha256);
+          const ds = await describeInterruption(
+            'building the datastore',
+            `nothing was written to ${opts.out} (the file appears only when it is complete)`,
+            () => buildDatastore(docs, vocab.size, resolved.sha256, signal, ''),
+          );
           ds.save(opts.out);
           process.stderr.write(
             `wrote ${opts.out}: ${ds.documentCount} documents, ${ds.tokens.length} tokens, model ${resolved.name} (sha256 ${resolved.sha256}), ` +

@@ -1,9 +1,17 @@
 import { readJsonl, writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
-import { CALIBRATION_PROMPTS_PATH, describeTuned, ensureTunedTemplate, formatGain, loadCalibrationPrompts } from '@trbench/token-recycling';
+import {
+  CALIBRATION_PROMPTS_PATH,
+  describeTuned,
+  ensureTunedTemplate,
+  formatGain,
+  loadCalibrationPrompts,
+  parseTuneBudget,
+} from '@trbench/token-recycling';
 import type { Command } from 'commander';
 import { positiveInt, runCommand } from '../cli-helpers.ts';
 import { openModel, parseBackend } from '../open-model.ts';
+import { tuneProgress } from '../phase-progress.ts';
 
 function calibrationPrompts(spec: string | undefined): { prompts: string[]; source: string } {
   if (!spec || spec === 'stories-calibration') return { prompts: loadCalibrationPrompts(), source: CALIBRATION_PROMPTS_PATH };
@@ -30,14 +38,21 @@ export function registerTuneCommand(program: Command): void {
     .option('--dataset <file>', 'calibration prompts: stories-calibration (default) or a JSONL file with "prompt" or "turns"')
     .option('--k <n>', 'candidates per token', '8')
     .option('--max-nodes <n>', 'largest draft considered, root included', '128')
-    .option('--max-new-tokens <n>', 'tokens generated per calibration prompt', '128')
+    .option('--max-new-tokens <n>', 'tokens generated per calibration prompt (default: sized by the budget, at most 128)')
+    .option('--prompts <n>', 'use the first n calibration prompts (default: sized by the budget)')
+    .option(
+      '--budget <duration>',
+      'time budget of the tuning run on this machine, e.g. 60s or 5m (default 60s without --prompts/--max-new-tokens)',
+    )
     .option('--force', 'tune again even when a cached result exists')
     .option('--out <file>', 'also write the tuned template JSON here (usable with --template)')
-    .action((opts: Record<string, string | boolean | undefined>) =>
-      runCommand(async () => {
+    .action((opts: Record<string, string | boolean | undefined>, cmd: Command) =>
+      runCommand(async (signal) => {
         const k = positiveInt('--k', opts.k as string);
         const maxNodes = positiveInt('--max-nodes', opts.maxNodes as string);
-        const maxNewTokens = positiveInt('--max-new-tokens', opts.maxNewTokens as string);
+        const maxNewTokens = opts.maxNewTokens === undefined ? undefined : positiveInt('--max-new-tokens', opts.maxNewTokens as string);
+        const promptCount = opts.prompts === undefined ? undefined : positiveInt('--prompts', opts.prompts as string);
+        const budgetSeconds = opts.budget === undefined ? undefined : parseTuneBudget(String(opts.budget), '--budget');
         const { prompts, source } = calibrationPrompts(opts.dataset as string | undefined);
         const { model } = await openModel({
           model: String(opts.model),
@@ -46,13 +61,19 @@ export function registerTuneCommand(program: Command): void {
           device: opts.device as string | undefined,
           maxDraftNodes: maxNodes,
           topK: k,
+          signal,
         });
         try {
-          const { file, result, fromCache } = ensureTunedTemplate(model, {
+          const { file, result, fromCache } = await ensureTunedTemplate(model, {
             k,
             maxNodes,
+            maxNodesFixed: cmd.getOptionValueSource('maxNodes') === 'cli',
             maxNewTokens,
+            promptCount,
+            budgetSeconds,
             prompts,
+            signal,
+            progress: tuneProgress(''),
             force: Boolean(opts.force),
             log: (line) => process.stderr.write(`${line}\n`),
             onCalibrate: (n) => process.stderr.write(`calibrating on ${n} prompts from ${source}…\n`),

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { cacheDir } from '@trbench/assets';
+import { cacheDir, phaseProgress } from '@trbench/assets';
 import { Datastore, REST_DEFAULTS, RestDrafter, sampleCorpus } from '@trbench/baselines';
-import { type TargetModel, TrbenchError } from '@trbench/core';
+import { describeInterruption, type TargetModel, TrbenchError } from '@trbench/core';
 import { z } from 'zod';
+import { buildDatastore, withPhase } from '../phase-progress.ts';
 import { registerMethod } from './registry.ts';
 
 const d = REST_DEFAULTS;
@@ -15,7 +16,7 @@ const AUTO_CORPUS = { samples: 1000, seed: 1, temperature: 1, maxNewTokens: 256 
  * The cached self-sampled datastore for this model, built on first use: AUTO_CORPUS.samples stories sampled
  * from BOS at temperature 1 (seeded), as `trbench corpus` + `trbench datastore build` would make it.
  */
-function autoDatastore(model: TargetModel, vocabSize: number, modelSha256: string): string {
+async function autoDatastore(model: TargetModel, vocabSize: number, modelSha256: string, signal?: AbortSignal): Promise<string> {
   const c = AUTO_CORPUS;
   const file = path.join(
     cacheDir(),
@@ -28,8 +29,22 @@ function autoDatastore(model: TargetModel, vocabSize: number, modelSha256: strin
       `datastore auto samples from the model, which backend ${model.backend.name} cannot do here; build one with trbench corpus and trbench datastore build`,
     );
   process.stderr.write(`[rest] sampling a ${c.samples}-story corpus from the model for its datastore (cached in ${file})\n`);
-  const docs = sampleCorpus(model, { ...c, prompt: model.tokenize('', true) }).map((s) => s.tokens);
-  Datastore.build(docs, vocabSize, modelSha256).save(file);
+  const kept = 'nothing was cached (the corpus is sampled again on the next run)';
+  const docs = await describeInterruption('sampling the REST corpus', kept, () =>
+    withPhase(phaseProgress('[rest] sampling corpus', c.samples, { unit: 'stories' }), (progress) =>
+      sampleCorpus(model, { ...c, prompt: model.tokenize('', true), signal }, (i) => progress.update(i + 1)),
+    ),
+  );
+  const datastore = await describeInterruption('building the REST datastore', kept, () =>
+    buildDatastore(
+      docs.map((s) => s.tokens),
+      vocabSize,
+      modelSha256,
+      signal,
+      '[rest]',
+    ),
+  );
+  datastore.save(file);
   return file;
 }
 const params = z
@@ -64,10 +79,10 @@ registerMethod({
     { flags: '--rest-miss-token <id>', description: 'rest: draft this token on a miss (REST uses 100)', param: 'missToken' },
   ],
   requirements: (p) => ({ maxDraftNodes: p.draftTokens + 1, topK: 1 }),
-  create: (p, ctx) => {
+  create: async (p, ctx) => {
     if (!p.datastore)
       throw new TrbenchError('method rest needs a datastore: pass --rest-datastore FILE (built with trbench datastore build) or auto');
-    const source = p.datastore === 'auto' ? autoDatastore(ctx.model, ctx.vocabSize, ctx.modelSha256) : p.datastore;
+    const source = p.datastore === 'auto' ? await autoDatastore(ctx.model, ctx.vocabSize, ctx.modelSha256, ctx.signal) : p.datastore;
     const datastore = Datastore.load(source, ctx.modelSha256);
     const { datastore: file, ...options } = p;
     return new RestDrafter(datastore, options, file);

@@ -2,12 +2,13 @@ import { AutoregressiveDrafter } from '@trbench/core';
 import {
   describeTuned,
   ensureTunedTemplate,
-  loadCalibrationPrompts,
   parseTemplate,
+  parseTuneBudget,
   TokenRecyclingDrafter,
   TreeTemplate,
 } from '@trbench/token-recycling';
 import { z } from 'zod';
+import { tuneProgress } from '../phase-progress.ts';
 import { registerMethod } from './registry.ts';
 
 /** Largest tree `--template auto` may choose (the issue's budgets n = 1 … 128). */
@@ -22,8 +23,11 @@ const params = z
     updateScope: z.enum(['all', 'accepted']).default('all'),
     matrixIn: z.string().min(1).optional(),
     matrixOut: z.string().min(1).optional(),
-    // Budget of `template: auto`'s tuning run (unset: the full tuner, 128 nodes, 24 prompts × 128 tokens);
-    // smaller budgets make it affordable on large models (twins), where one forward takes tens of ms.
+    // `template: auto`'s tuning run is sized to a time budget measured on this machine (default 60 s), unless
+    // explicit knobs (prompts, tokens) are given; the knobs that are given are kept either way.
+    tuneBudget: z
+      .union([z.number().positive(), z.string().regex(/^\s*\d+(\.\d+)?\s*[smh]?\s*$/, 'expected a duration such as 60s, 5m or 90')])
+      .optional(),
     tuneMaxNodes: z.int().min(1).max(AUTO_MAX_NODES).optional(),
     tunePrompts: z.int().min(1).optional(),
     tuneMaxNewTokens: z.int().min(1).optional(),
@@ -56,22 +60,32 @@ registerMethod({
     { flags: '--update-scope <scope>', description: 'tr: all tree nodes (paper) | accepted nodes only', param: 'updateScope' },
     { flags: '--matrix-in <file>', description: 'tr: start from a saved matrix', param: 'matrixIn' },
     { flags: '--matrix-out <file>', description: 'tr: save the matrix after each request', param: 'matrixOut' },
+    {
+      flags: '--tune-budget <duration>',
+      description: 'tr: time budget of --template auto tuning on this machine, e.g. 60s or 5m (default 60s)',
+      param: 'tuneBudget',
+      parse: (raw) => raw,
+    },
   ],
   requirements: (p) => ({
     maxDraftNodes: p.template === 'auto' ? (p.tuneMaxNodes ?? AUTO_MAX_NODES) : parseTemplate(p.template, p.k).nodes,
     topK: p.k,
   }),
-  create: (p, ctx) => {
+  create: async (p, ctx) => {
     let template: TreeTemplate;
     if (p.template === 'auto') {
       const say = (line: string) => process.stderr.write(`[tune] ${line}\n`);
-      const tuned = ensureTunedTemplate(ctx.model, {
+      const tuned = await ensureTunedTemplate(ctx.model, {
         k: p.k,
         maxNodes: p.tuneMaxNodes ?? AUTO_MAX_NODES,
-        prompts: p.tunePrompts === undefined ? undefined : loadCalibrationPrompts().slice(0, p.tunePrompts),
+        maxNodesFixed: p.tuneMaxNodes !== undefined,
+        promptCount: p.tunePrompts,
         maxNewTokens: p.tuneMaxNewTokens,
+        budgetSeconds: p.tuneBudget === undefined ? undefined : parseTuneBudget(p.tuneBudget, 'tuneBudget'),
         log: say,
         onCalibrate: (n) => say(`no tuned tree for this model, backend and machine yet: calibrating on ${n} prompts…`),
+        signal: ctx.signal,
+        progress: tuneProgress('[tune]'),
       });
       say(describeTuned(tuned.result, tuned.file, tuned.fromCache));
       // No tree clearly beats plain decoding here: decode plainly (no matrix upkeep either).

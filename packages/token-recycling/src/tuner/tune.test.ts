@@ -1,9 +1,9 @@
+import { InterruptedError } from '@trbench/core';
 import { BigramModel } from '@trbench/core/testing';
 import { describe, expect, it } from 'vitest';
 import { chainPaths, TreeTemplate } from '../template.ts';
 import { AcceptanceStats } from './acceptance-stats.ts';
 import { describeTuned, type TunedTemplateFile } from './auto-template.ts';
-import { InterruptedError } from '@trbench/core';
 import { parseTuneBudget, planTuning } from './budget.ts';
 import { calibrationPaths, expectedAccepted, tuneTemplate } from './tune.ts';
 
