@@ -91,15 +91,15 @@ export async function planTuning(model: TargetModel, prompts: Int32Array[], opti
   const nodeChoices = options.fixed.maxNodes ? [options.maxNodes] : [128, 64, 32, 16].filter((n) => n <= options.maxNodes);
   if (nodeChoices.length === 0) nodeChoices.push(options.maxNodes);
   const plans: Array<[number, number, number, number]> = [];
-  // Order of preference: shrink prompts, then tokens, then the tree budget, then the curve's rounds.
+  // Order of preference: shrink prompts (not below 8), then tokens, then the tree budget, then the
+  // curve's rounds; last, fewer than 8 prompts (down to 3) with everything else at its smallest.
   for (const curveRepeats of [7, 5, 3])
     for (const maxNodes of nodeChoices)
       for (const maxNew of tokenChoices) for (const promptCount of promptChoices) plans.push([promptCount, maxNew, maxNodes, curveRepeats]);
+  const last = plans[plans.length - 1];
+  if (!options.fixed.prompts) for (let p = last[0] - 1; p >= Math.min(3, all); p--) plans.push([p, last[1], last[2], last[3]]);
   const fits = plans.find(([p, m, n, r]) => cost(p, m, n, r) <= options.budgetSeconds);
-  const smallest = options.fixed.prompts
-    ? plans[plans.length - 1]
-    : ([Math.min(3, all), ...plans[plans.length - 1].slice(1)] as (typeof plans)[number]);
-  const [promptCount, maxNewTokens, maxNodes, curveRepeats] = fits ?? smallest;
+  const [promptCount, maxNewTokens, maxNodes, curveRepeats] = fits ?? plans[plans.length - 1];
   return {
     prompts: promptCount,
     maxNewTokens,
