@@ -193,7 +193,7 @@ describe('trbench run (stories260K)', () => {
     expectSameRecords(readRecords(recordsFile).records);
   });
 
-  it('stops cleanly on Ctrl-C after the question in flight (exit 130), then resumes', async () => {
+  it('stops cleanly on Ctrl-C at the next decode step (exit 130), then resumes, answering the question in flight again', async () => {
     const child = spawn(process.execPath, [BIN, 'run', config, '--out', dir, '--name', 'interrupted'], {
       env: { ...process.env, CI: '1' },
     });
@@ -205,7 +205,7 @@ describe('trbench run (stories260K)', () => {
       await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGINT');
     expect({ ...(await exited), stderr }).toMatchObject({ code: 130 });
-    expect(stderr).toMatch(/interrupted; its \d+ records are kept .*rerun with --resume/);
+    expect(stderr).toMatch(/interrupted \(SIGINT\) while running the sweep \(.*\); \d+ records kept in .*; rerun with --resume/);
     const { records, partialTail } = readRecords(recordsFile);
     expect(partialTail).toBe(0);
     expect(records.length).toBeLessThan(reference.records.length);
