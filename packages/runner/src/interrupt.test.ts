@@ -126,7 +126,7 @@ describe('Ctrl-C / SIGTERM in every slow phase', () => {
 describe('progress on a non-terminal', () => {
   it('prints a line with counts and an ETA every few seconds (TRBENCH_PROGRESS_EVERY) instead of a bar', async () => {
     const cli = startTrbench(['corpus', '--out', path.join(dir, 'progress.jsonl'), '--samples', '5000'], { env: env(), cwd: dir });
-    await cli.waitForStderr(/(sampling corpus: [1-9]\d*\/5000 samples.*\n[^]*){3}/, PHASE_START_MS);
+    await cli.waitForStderr(/(sampling corpus: [1-9]\d*\/5000 samples.*\n[\s\S]*){3}/, PHASE_START_MS);
     cli.kill('SIGINT');
     const r = await cli.ended;
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('sampling corpus: '));
@@ -137,6 +137,6 @@ describe('progress on a non-terminal', () => {
     expect(counts[counts.length - 1]).toBeGreaterThan(counts[0]);
     expect(lines[lines.length - 1]).toMatch(/ETA \d+(h|m|s)/);
     // No carriage returns or cursor moves: it is a log, not a bar.
-    expect(r.stderr).not.toMatch(/\r|\x1b\[/);
+    expect(r.stderr.includes('\r') || r.stderr.includes(`${String.fromCharCode(27)}[`)).toBe(false);
   }, 180_000);
 });
