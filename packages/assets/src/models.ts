@@ -126,7 +126,7 @@ export async function resolveModel(
     const { repo, file, revision } = parseHfUri(spec);
     const target = path.join(cacheDir(), 'hf', repo, revision, file);
     if (!existsSync(target)) {
-      await downloadUnpinned(`https://huggingface.co/${repo}/resolve/${revision}/${file}`, target);
+      await downloadUnpinned(`https://huggingface.co/${repo}/resolve/${revision}/${file}`, target, options.signal);
     }
     assertGgufFile(target);
     resolved = {
@@ -163,9 +163,11 @@ export async function resolveModel(
   return resolved;
 }
 
-async function downloadUnpinned(url: string, target: string): Promise<void> {
+async function downloadUnpinned(url: string, target: string, signal?: AbortSignal): Promise<void> {
   const tmp = `${target}.download`;
-  await downloadTo(url, tmp, 'download the .gguf yourself and pass its path');
+  await describeInterruption(`downloading ${url}`, 'nothing was kept (the partial download is removed)', () =>
+    downloadTo(url, tmp, 'download the .gguf yourself and pass its path', signal),
+  );
   renameSync(tmp, target);
   await stampFile(target);
 }

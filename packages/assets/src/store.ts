@@ -2,9 +2,10 @@ import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, r
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { TrbenchError } from '@trbench/core';
+import { TrbenchError, throwIfInterrupted } from '@trbench/core';
 import { sha256FileCached } from './hash.ts';
 import { cacheDir, mirrorDir } from './paths.ts';
+import { generationProgress } from './progress.ts';
 
 /** A public file trbench can use but never commits. */
 export interface RemoteFile {
@@ -74,20 +75,37 @@ export async function readEnsured(file: RemoteFile): Promise<Buffer> {
   return readFileSync((await ensureFile(file)).path);
 }
 
-/** Streams a URL to a file (large models never sit in memory); removes the partial file on failure. */
-export async function downloadTo(url: string, file: string, hint: string): Promise<void> {
+/**
+ * Streams a URL to a file (large models never sit in memory) with progress (MB, rate, ETA) when the size is
+ * known; removes the partial file on failure. `signal` stops it (InterruptedError, nothing left behind).
+ */
+export async function downloadTo(url: string, file: string, hint: string, signal?: AbortSignal): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
   let response: Response;
   try {
-    response = await fetch(url, { redirect: 'follow' });
+    response = await fetch(url, { redirect: 'follow', signal });
   } catch (err) {
+    throwIfInterrupted(signal);
     throw new TrbenchError(`cannot download ${url} (${(err as Error).message}); ${hint}`);
   }
   if (!response.ok || !response.body) throw new TrbenchError(`download of ${url} failed: HTTP ${response.status}; ${hint}`);
+  const total = Number(response.headers.get('content-length'));
+  const progress = total > 0 ? generationProgress(`downloading ${path.basename(file).replace(/\.(download|tmp)$/, '')}`) : null;
+  let received = 0;
+  const body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
+  if (progress) {
+    body.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      progress(Math.min(received, total), total);
+    });
+  }
   try {
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(file));
+    await pipeline(body, createWriteStream(file), { signal });
   } catch (err) {
     rmSync(file, { force: true });
+    throwIfInterrupted(signal);
     throw new TrbenchError(`download of ${url} broke off (${(err as Error).message}); ${hint}`);
+  } finally {
+    progress?.stop();
   }
 }
