@@ -1,6 +1,6 @@
-import { Rng } from '@trbench/core';
+import { InterruptedError, Rng } from '@trbench/core';
 import { describe, expect, it } from 'vitest';
-import { buildSuffixArray, suffixRange } from './suffix-array.ts';
+import { buildSuffixArray, buildSuffixArrayAsync, suffixRange } from './suffix-array.ts';
 import { nextInt } from './testing/random.ts';
 
 function naiveSuffixArray(text: number[]): number[] {
@@ -53,5 +53,26 @@ describe('suffixRange', () => {
       expect(n).toBe(expected.length);
       expect(found).toEqual(expected);
     }
+  });
+});
+
+describe('buildSuffixArrayAsync', () => {
+  const periodic = Int32Array.from({ length: 5000 }, (_, i) => (i % 37) % 5);
+
+  it('gives the synchronous array and reports rounds until every suffix is told apart', async () => {
+    const rounds: number[] = [];
+    const sa = await buildSuffixArrayAsync(periodic, 5, { onRound: (sorted) => rounds.push(sorted) });
+    expect(Array.from(sa)).toEqual(Array.from(buildSuffixArray(periodic, 5)));
+    expect(rounds.length).toBeGreaterThan(3);
+    expect(rounds[rounds.length - 1]).toBe(periodic.length);
+  });
+
+  it('stops between rounds once its signal is aborted', async () => {
+    const controller = new AbortController();
+    const building = buildSuffixArrayAsync(periodic, 5, {
+      signal: controller.signal,
+      onRound: () => controller.abort(new InterruptedError('SIGTERM')),
+    });
+    await expect(building).rejects.toMatchObject({ name: 'InterruptedError', signal: 'SIGTERM' });
   });
 });
