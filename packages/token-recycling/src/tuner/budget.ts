@@ -1,4 +1,4 @@
-import { AutoregressiveDrafter, DecodeLoop, type TargetModel, TrbenchError } from '@trbench/core';
+import { AutoregressiveDrafter, DecodeLoop, measureCostCurve, type TargetModel, TrbenchError } from '@trbench/core';
 import { TreeTemplate } from '../template.ts';
 import { TokenRecyclingDrafter } from '../token-recycling.ts';
 import { calibrationPaths, costCurveSizes, ROUND_ONE_CHAINS } from './tune.ts';
@@ -44,7 +44,8 @@ export interface PlanOptions {
 
 /**
  * Sizes a tuning run to a time budget on this model and machine. A probe (16 tokens of plain decoding and
- * 16 with the widest calibration tree on the first prompt, a second or so) measures the step times; the
+ * 16 with the widest calibration tree on the first prompt, and a few warm forwards of that tree; a second
+ * or so) measures the step times; the
  * cost of each phase is then predicted with step time linear in draft size between the two, and the
  * largest plan that fits is taken: all prompts and 128 tokens first, then fewer prompts (not below 8),
  * fewer tokens, a smaller tree budget and fewer cost-curve rounds. Knobs the user set stay as set.
@@ -67,8 +68,17 @@ export async function planTuning(model: TargetModel, prompts: Int32Array[], opti
   );
   const tree = await treeLoop.generateAsync(prompts[0], { maxNewTokens: probeTokens, signal });
   const calibrationNodes = widest.length + 1;
-  const calibrationStepMs = (tree.timing.totalMs - tree.timing.prefillMs) / Math.max(1, tree.steps);
   const calibrationMeanAccepted = Math.max(1, tree.meanAcceptedTokens);
+  // The tree's step from warm forwards (a decode loop's first steps pay the engine's re-planning for a new
+  // batch shape): plain decoding's step plus what the larger forward adds, t(n) − t(1). (A ratio would
+  // scale the loop's own per-step cost too, which dominates on small models.)
+  const shape = new TreeTemplate('probe', widest).parent;
+  const curve = await measureCostCurve(model, [1, calibrationNodes], (n) => shape.subarray(0, n), {
+    contextLength: prompts[0].length,
+    repeats: 1,
+    signal,
+  });
+  const calibrationStepMs = plainStepMs + Math.max(0, curve.ms[1] - curve.ms[0]);
   const stepMs = (n: number) =>
     calibrationNodes <= 1 ? plainStepMs : plainStepMs + ((calibrationStepMs - plainStepMs) * (n - 1)) / (calibrationNodes - 1);
 
