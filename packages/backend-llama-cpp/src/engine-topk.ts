@@ -1,4 +1,4 @@
-import { type Predictions, TrbenchError } from '@trbench/core';
+import { type Predictions, SparseLogitsRow, TrbenchError } from '@trbench/core';
 import type { LlamaLibrary } from '@trbench/libllama';
 import koffi from 'koffi';
 
@@ -58,10 +58,7 @@ export class EngineTopK {
   private idsAddress = 0;
   private logitsAddress = 0;
   private viewRows = 0;
-  /** Sparse logits row for `sparseRow`: -inf except the kept ids of the row last written. */
-  private sparse: Float32Array | null = null;
-  private sparseRowIds: Int32Array;
-  private sparseCount = 0;
+  private sparse: SparseLogitsRow | null = null;
 
   constructor(lib: LlamaLibrary, vocab: number, width: number, rows: number) {
     this.f = lib.f;
@@ -70,7 +67,6 @@ export class EngineTopK {
     this.keep = Math.min(width + 1, vocab);
     this.ids = new Int32Array(rows * this.keep);
     this.logits = new Float32Array(rows * this.keep);
-    this.sparseRowIds = new Int32Array(this.keep);
   }
 
   /** Attaches one `[top_k(keep)]` chain to each of sequences 0..sequences-1 (a chain serves one sequence). */
@@ -175,19 +171,8 @@ export class EngineTopK {
    * One buffer: valid until the next call.
    */
   sparseRow(row: number): Float32Array {
-    let sparse = this.sparse;
-    if (!sparse) sparse = this.sparse = new Float32Array(this.vocab).fill(Number.NEGATIVE_INFINITY);
-    const prev = this.sparseRowIds;
-    for (let r = 0; r < this.sparseCount; r++) sparse[prev[r]] = Number.NEGATIVE_INFINITY;
-    const src = row * this.keep;
-    const width = this.width;
-    for (let r = 0; r < width; r++) {
-      const id = this.ids[src + r];
-      sparse[id] = this.logits[src + r];
-      prev[r] = id;
-    }
-    this.sparseCount = width;
-    return sparse;
+    if (!this.sparse) this.sparse = new SparseLogitsRow(this.vocab, this.width);
+    return this.sparse.write(this.ids, this.logits, row * this.keep, this.width);
   }
 
   /** (Re)creates the typed views over llama.cpp's sampled buffers when they moved or must cover more rows. */
