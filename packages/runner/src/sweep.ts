@@ -41,6 +41,8 @@ export async function openSetup(m: ModelSetup, signal?: AbortSignal): Promise<Ta
     contextSize: m.contextSize,
     exposeLogits: m.sampling !== undefined,
     signal,
+    samplingTopK: m.sampling?.topK,
+    rank: m.rank,
   });
   return model;
 }

@@ -10,7 +10,7 @@ import {
 } from '@trbench/token-recycling';
 import type { Command } from 'commander';
 import { positiveInt, runCommand } from '../cli-helpers.ts';
-import { openModel, parseBackend } from '../open-model.ts';
+import { openModel, parseBackend, parseRank } from '../open-model.ts';
 import { tuneProgress } from '../phase-progress.ts';
 
 function calibrationPrompts(spec: string | undefined): { prompts: string[]; source: string } {
@@ -35,6 +35,7 @@ export function registerTuneCommand(program: Command): void {
     .option('--backend <name>', 'llama.cpp or onnx', 'llama.cpp')
     .option('--device <name>', 'llama.cpp: auto|cuda|vulkan|cpu; onnx: cpu|webgpu|cuda')
     .option('--threads <n>', 'CPU threads of the backend', '1')
+    .option('--rank <path>', 'where node top-k is computed: host | engine | auto (engine on a GPU, host on CPU)', 'auto')
     .option('--dataset <file>', 'calibration prompts: stories-calibration (default) or a JSONL file with "prompt" or "turns"')
     .option('--k <n>', 'candidates per token', '8')
     .option('--max-nodes <n>', 'largest draft considered, root included', '128')
@@ -62,6 +63,7 @@ export function registerTuneCommand(program: Command): void {
           maxDraftNodes: maxNodes,
           topK: k,
           signal,
+          rank: parseRank(String(opts.rank)),
         });
         try {
           const { file, result, fromCache } = await ensureTunedTemplate(model, {
