@@ -11,10 +11,11 @@ export {
 export { resolveDerived } from './derived.ts';
 export { stampFile, stampPath, verifyStampedFile } from './file-stamp.ts';
 export { blameFile, describeFsError } from './fs-errors.ts';
+export { type GgufIdentity, readGgufIdentity } from './gguf-identity.ts';
 export { EXTRA_STOP_TOKENS_KEY, GgufMetadata } from './gguf-metadata.ts';
-export { type GgufHeader, readGgufHeader, readTensorF32 } from './gguf-read.ts';
+export { type GgufHeader, type GgufSourceTensor, readGgufHeader, readTensorF32 } from './gguf-read.ts';
 export { assertFreeSpace, type StreamTensor, type WriteProgress, writeGgufStream } from './gguf-stream.ts';
-export { encodeGguf, type GgufTensor, type GgufValue } from './gguf-writer.ts';
+export { encodeGguf, encodeGgufHeader, type GgufTensor, type GgufTensorEntry, type GgufValue } from './gguf-writer.ts';
 export { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 export { convertLlama2cToGguf, type Llama2cConfig, readLlama2cConfig, readLlama2cTokenizer } from './llama2c.ts';
 export {

@@ -72,7 +72,7 @@ async function stories260K(): Promise<ResolvedModel> {
 }
 
 async function readExtraStopTokens(file: string): Promise<number[]> {
-  return (await GgufMetadata.read(file)).extraStopTokens();
+  return GgufMetadata.read(file).extraStopTokens();
 }
 
 /** Checks the GGUF magic so a wrong file fails with a clear message instead of a llama.cpp log line. */
