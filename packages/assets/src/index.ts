@@ -18,6 +18,7 @@ export { assertFreeSpace, type StreamTensor, type WriteProgress, writeGgufStream
 export { encodeGguf, encodeGgufHeader, type GgufTensor, type GgufTensorEntry, type GgufValue } from './gguf-writer.ts';
 export { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 export { convertLlama2cToGguf, type Llama2cConfig, readLlama2cConfig, readLlama2cTokenizer } from './llama2c.ts';
+export { assertGgufFile, parseHfUri } from './model-file.ts';
 export {
   type LlamaShape,
   NAMED_TWIN_SHAPES,
@@ -28,7 +29,7 @@ export {
   type TwinSpec,
   twinShapeProblem,
 } from './model-spec.ts';
-export { assertGgufFile, KNOWN_MODELS, parseHfUri, type ResolvedModel, resolveModel } from './models.ts';
+export { KNOWN_MODELS, resolveModel } from './models.ts';
 export { cacheDir, fromUserFolder, mirrorDir, repoRoot } from './paths.ts';
 export { generationProgress } from './progress.ts';
 export {
@@ -48,6 +49,7 @@ export {
   type WeightType,
 } from './quantize.ts';
 export { FILES } from './registry.ts';
+export type { ResolvedModel } from './resolved-model.ts';
 export { downloadTo, ensureFile, type FileOrigin, type RemoteFile, readEnsured } from './store.ts';
 export { TwinLayout } from './twin/layout.ts';
 export { twinCachePath, writeTwin } from './twin/resolve.ts';
