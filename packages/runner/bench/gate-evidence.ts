@@ -107,7 +107,7 @@ function row(run: Run, i: number): string[] {
     const lines = speedupLines(run, metric);
     const slowLines = lines.filter((l) => l.variant.startsWith(slowMethod));
     const failed = lines.filter((l) => !l.ok);
-    cells.push(slowLines.map((l) => `${l.dataset}: ${l.current}`).join('; '));
+    cells.push(slowLines.map((l) => `${slowLines.length > 1 ? `${l.variant} ` : ''}${l.dataset}: ${l.current}`).join('; '));
     cells.push(failed.length === 0 ? 'pass' : `FAIL (${failed.map((l) => `${l.variant} ${l.dataset}`).join(', ')})`);
   }
   const other = otherFailures(run);
