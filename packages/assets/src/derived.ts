@@ -5,9 +5,9 @@ import { type ChunkSink, type StreamTensor, type WriteProgress, writeGgufStreamA
 import type { GgufValue } from './gguf-writer.ts';
 import { sha256FileCached } from './hash.ts';
 import type { DerivedSpec } from './model-spec.ts';
-import type { ResolvedModel } from './models.ts';
 import { cacheDir } from './paths.ts';
 import { encodeValues, FILE_TYPE, type GgmlTypeId, tensorTypeFor, typeBytes } from './quantize.ts';
+import type { ResolvedModel } from './resolved-model.ts';
 
 /** Bumped whenever the bytes a derived spec produces change, so stale cache files are not reused. */
 const DERIVED_VERSION = 1;

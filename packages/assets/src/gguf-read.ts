@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { TrbenchError } from '@trbench/core';
-import { GGUF_TYPE, type GgufValue } from './gguf-writer.ts';
+import { GGUF_SCALARS, GGUF_TYPE, type GgufValue, ggufScalarOf } from './gguf-writer.ts';
 import { GGML_TYPE, type GgmlTypeId, typeBytes } from './quantize.ts';
 
 /** One tensor of a GGUF directory. */
@@ -13,12 +13,22 @@ export interface GgufSourceTensor {
   offset: number;
 }
 
-/** Header of a GGUF file: metadata with its GGUF value types kept (so it can be written again) and the tensor directory. */
+/**
+ * Header of a GGUF file: metadata with its GGUF value types kept (so it can be written again) and the
+ * tensor directory. The one GGUF reader of the project: assets, both backends and the runner read through it.
+ */
 export interface GgufHeader {
   path: string;
+  /** GGUF format version (2 or 3: same layout). */
+  version: number;
+  /** Metadata in file order. */
   metadata: Map<string, GgufValue>;
   tensors: GgufSourceTensor[];
+  /** Size of the file in bytes. */
+  fileSize: number;
 }
+
+const NOT_GGUF = (file: string, why: string) => new TrbenchError(`${file} is not a readable GGUF file: ${why}`);
 
 /** Reads bytes of a file sequentially, pulling more from disk as the parser needs them. */
 class FileCursor {
@@ -34,39 +44,32 @@ class FileCursor {
   ) {}
 
   private need(n: number): number {
-    if (this.pos + n > this.size) throw new TrbenchError(`${this.file}: GGUF header runs past the end of the file (truncated?)`);
+    if (this.pos + n > this.size) throw NOT_GGUF(this.file, 'its header runs past the end of the file (truncated?)');
     if (this.pos >= this.start && this.pos + n <= this.start + this.end) return this.pos - this.start;
     if (n > this.buf.length) this.buf = Buffer.alloc(n * 2);
     this.start = this.pos;
     this.end = readSync(this.fd, this.buf, 0, Math.min(this.buf.length, this.size - this.pos), this.pos);
     return 0;
   }
-  u8(): number {
-    const o = this.need(1);
-    this.pos += 1;
-    return this.buf[o];
+  scalar<K extends keyof typeof GGUF_SCALARS>(type: K): ReturnType<(typeof GGUF_SCALARS)[K]['read']> {
+    const codec = GGUF_SCALARS[type];
+    const o = this.need(codec.bytes);
+    this.pos += codec.bytes;
+    return codec.read(this.buf, o) as ReturnType<(typeof GGUF_SCALARS)[K]['read']>;
   }
   u32(): number {
-    const o = this.need(4);
-    this.pos += 4;
-    return this.buf.readUInt32LE(o);
+    return this.scalar('u32');
   }
-  i32(): number {
-    const o = this.need(4);
-    this.pos += 4;
-    return this.buf.readInt32LE(o);
-  }
-  f32(): number {
-    const o = this.need(4);
-    this.pos += 4;
-    return this.buf.readFloatLE(o);
-  }
+  /** A 64-bit count or offset: must fit a JS number. */
   u64(): number {
-    const o = this.need(8);
-    this.pos += 8;
-    const v = this.buf.readBigUInt64LE(o);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new TrbenchError(`${this.file}: GGUF header has an implausible 64-bit value ${v}`);
+    const v = this.scalar('u64');
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw NOT_GGUF(this.file, `its header has an implausible 64-bit size ${v}`);
     return Number(v);
+  }
+  /** A count of `n` elements of at least `bytes` each: must fit in what is left of the file. */
+  count(n: number, bytes: number): number {
+    if (n * bytes > this.size - this.pos) throw NOT_GGUF(this.file, `its header declares ${n} elements past the end of the file`);
+    return n;
   }
   str(): string {
     const len = this.u64();
@@ -78,54 +81,67 @@ class FileCursor {
 
 const TYPE_NAME: Record<number, string> = Object.fromEntries(Object.entries(GGUF_TYPE).map(([k, v]) => [v, k]));
 
-function readValue(c: FileCursor, type: number, key: string, file: string): GgufValue {
-  const unsupported = (what: string) =>
-    new TrbenchError(
-      `${file}: metadata key ${key} has type ${what}, which trbench cannot copy (u32, i32, f32, bool, string and their arrays)`,
-    );
-  switch (type) {
-    case GGUF_TYPE.UINT32:
-      return { type: 'u32', value: c.u32() };
-    case GGUF_TYPE.INT32:
-      return { type: 'i32', value: c.i32() };
-    case GGUF_TYPE.FLOAT32:
-      return { type: 'f32', value: c.f32() };
-    case GGUF_TYPE.BOOL:
-      return { type: 'bool', value: c.u8() !== 0 };
-    case GGUF_TYPE.STRING:
-      return { type: 'string', value: c.str() };
-    case GGUF_TYPE.ARRAY: {
-      const inner = c.u32();
-      const n = c.u64();
-      if (inner === GGUF_TYPE.STRING) return { type: 'string[]', value: Array.from({ length: n }, () => c.str()) };
-      if (inner === GGUF_TYPE.FLOAT32) {
-        const a = new Float32Array(n);
-        for (let i = 0; i < n; i++) a[i] = c.f32();
-        return { type: 'f32[]', value: a };
-      }
-      if (inner === GGUF_TYPE.INT32) {
-        const a = new Int32Array(n);
-        for (let i = 0; i < n; i++) a[i] = c.i32();
-        return { type: 'i32[]', value: a };
-      }
-      throw unsupported(`array of ${TYPE_NAME[inner] ?? inner}`);
+/** Typed array that holds a GGUF numeric array of each element type. */
+const ARRAY_OF = {
+  u8: Uint8Array,
+  i8: Int8Array,
+  u16: Uint16Array,
+  i16: Int16Array,
+  u32: Uint32Array,
+  i32: Int32Array,
+  f32: Float32Array,
+  f64: Float64Array,
+  u64: BigUint64Array,
+  i64: BigInt64Array,
+} as const;
+
+function readValue(c: FileCursor, code: number, key: string, file: string): GgufValue {
+  const unknown = (what: string) => NOT_GGUF(file, `metadata key ${key} has ${what}, which is not a GGUF value type`);
+  if (code === GGUF_TYPE.STRING) return { type: 'string', value: c.str() };
+  if (code === GGUF_TYPE.ARRAY) {
+    const innerCode = c.u32();
+    const n = c.count(c.u64(), innerCode === GGUF_TYPE.STRING ? 8 : 1);
+    if (innerCode === GGUF_TYPE.STRING) {
+      const value: string[] = new Array(n);
+      for (let i = 0; i < n; i++) value[i] = c.str();
+      return { type: 'string[]', value };
     }
-    default:
-      throw unsupported(TYPE_NAME[type] ?? String(type));
+    const inner = ggufScalarOf(innerCode);
+    if (inner === undefined) {
+      // Arrays of arrays are legal GGUF but no model key uses them; refuse by name rather than guess.
+      throw new TrbenchError(
+        `${file}: metadata key ${key} is an array of ${TYPE_NAME[innerCode] ?? `type ${innerCode}`}, which trbench does not read`,
+      );
+    }
+    if (inner === 'bool') {
+      const value: boolean[] = new Array(n);
+      for (let i = 0; i < n; i++) value[i] = c.scalar('bool');
+      return { type: 'bool[]', value };
+    }
+    const value = new ARRAY_OF[inner](n);
+    for (let i = 0; i < n; i++) (value as { [i: number]: number | bigint })[i] = c.scalar(inner);
+    return { type: `${inner}[]`, value } as GgufValue;
   }
+  const scalar = ggufScalarOf(code);
+  if (scalar === undefined) throw unknown(`type code ${code}`);
+  return { type: scalar, value: c.scalar(scalar) } as GgufValue;
 }
 
-/** Parses the header of a GGUF v3 file (metadata and tensor directory), reading only what the header needs. */
+/** Parses the header of a GGUF v2/v3 file (metadata and tensor directory), reading only what the header needs. */
 export function readGgufHeader(file: string): GgufHeader {
-  const fd = openSync(file, 'r');
+  let fd: number;
   try {
-    const size = fstatSync(fd).size;
-    const c = new FileCursor(fd, size, file);
-    const magic = [c.u8(), c.u8(), c.u8(), c.u8()];
-    if (String.fromCharCode(...magic) !== 'GGUF')
-      throw new TrbenchError(`not a GGUF file: ${file} (expected the bytes "GGUF" at the start)`);
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new TrbenchError(`cannot open ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const fileSize = fstatSync(fd).size;
+    const c = new FileCursor(fd, fileSize, file);
+    if (fileSize < 4 || String.fromCharCode(c.scalar('u8'), c.scalar('u8'), c.scalar('u8'), c.scalar('u8')) !== 'GGUF')
+      throw NOT_GGUF(file, 'it does not start with the bytes "GGUF"');
     const version = c.u32();
-    if (version !== 3) throw new TrbenchError(`${file}: GGUF version ${version}, expected 3`);
+    if (version !== 2 && version !== 3) throw NOT_GGUF(file, `GGUF version ${version}, expected 2 or 3`);
     const nTensors = c.u64();
     const nKv = c.u64();
     const metadata = new Map<string, GgufValue>();
@@ -144,7 +160,7 @@ export function readGgufHeader(file: string): GgufHeader {
     const alignment = alignEntry?.type === 'u32' ? alignEntry.value : 32;
     const dataStart = Math.ceil(c.pos / alignment) * alignment;
     const tensors = raw.map((t) => ({ name: t.name, shape: t.shape, type: t.type, offset: dataStart + t.rel }));
-    return { path: file, metadata, tensors };
+    return { path: file, version, metadata, tensors, fileSize };
   } finally {
     closeSync(fd);
   }

@@ -18,15 +18,54 @@ export const GGUF_TYPE = {
 /** ggml tensor types this writer can emit. */
 export const GGML_TENSOR_TYPE = { F32: 0 } as const;
 
+/** GGUF's numeric scalar types whose values fit a JS number. */
+export type GgufNumberType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'f64';
+/** GGUF's 64-bit integer types, kept as bigint so every value round-trips. */
+export type GgufBigIntType = 'u64' | 'i64';
+
+/**
+ * A metadata value with its GGUF type, so a file read by `readGgufHeader` can be written again byte for
+ * byte. Arrays of numbers come back from the reader as the matching typed array.
+ */
 export type GgufValue =
-  | { type: 'u32'; value: number }
-  | { type: 'i32'; value: number }
-  | { type: 'f32'; value: number }
+  | { type: GgufNumberType; value: number }
+  | { type: GgufBigIntType; value: bigint }
   | { type: 'bool'; value: boolean }
   | { type: 'string'; value: string }
   | { type: 'string[]'; value: string[] }
-  | { type: 'f32[]'; value: ArrayLike<number> }
-  | { type: 'i32[]'; value: ArrayLike<number> };
+  | { type: 'bool[]'; value: ArrayLike<boolean> }
+  | { type: `${GgufNumberType}[]`; value: ArrayLike<number> }
+  | { type: `${GgufBigIntType}[]`; value: ArrayLike<bigint> };
+
+type ScalarType = GgufNumberType | GgufBigIntType | 'bool';
+
+/** How each fixed-size GGUF scalar is stored: its type code, size and little-endian codec. */
+export const GGUF_SCALARS: {
+  [K in ScalarType]: {
+    code: number;
+    bytes: number;
+    read: (b: Buffer, o: number) => K extends GgufBigIntType ? bigint : K extends 'bool' ? boolean : number;
+    write: (b: Buffer, v: K extends GgufBigIntType ? bigint : K extends 'bool' ? boolean : number, o: number) => void;
+  };
+} = {
+  u8: { code: GGUF_TYPE.UINT8, bytes: 1, read: (b, o) => b.readUInt8(o), write: (b, v, o) => b.writeUInt8(v, o) },
+  i8: { code: GGUF_TYPE.INT8, bytes: 1, read: (b, o) => b.readInt8(o), write: (b, v, o) => b.writeInt8(v, o) },
+  u16: { code: GGUF_TYPE.UINT16, bytes: 2, read: (b, o) => b.readUInt16LE(o), write: (b, v, o) => b.writeUInt16LE(v, o) },
+  i16: { code: GGUF_TYPE.INT16, bytes: 2, read: (b, o) => b.readInt16LE(o), write: (b, v, o) => b.writeInt16LE(v, o) },
+  u32: { code: GGUF_TYPE.UINT32, bytes: 4, read: (b, o) => b.readUInt32LE(o), write: (b, v, o) => b.writeUInt32LE(v, o) },
+  i32: { code: GGUF_TYPE.INT32, bytes: 4, read: (b, o) => b.readInt32LE(o), write: (b, v, o) => b.writeInt32LE(v, o) },
+  f32: { code: GGUF_TYPE.FLOAT32, bytes: 4, read: (b, o) => b.readFloatLE(o), write: (b, v, o) => b.writeFloatLE(v, o) },
+  f64: { code: GGUF_TYPE.FLOAT64, bytes: 8, read: (b, o) => b.readDoubleLE(o), write: (b, v, o) => b.writeDoubleLE(v, o) },
+  u64: { code: GGUF_TYPE.UINT64, bytes: 8, read: (b, o) => b.readBigUInt64LE(o), write: (b, v, o) => b.writeBigUInt64LE(v, o) },
+  i64: { code: GGUF_TYPE.INT64, bytes: 8, read: (b, o) => b.readBigInt64LE(o), write: (b, v, o) => b.writeBigInt64LE(v, o) },
+  bool: { code: GGUF_TYPE.BOOL, bytes: 1, read: (b, o) => b.readUInt8(o) !== 0, write: (b, v, o) => b.writeUInt8(v ? 1 : 0, o) },
+};
+
+/** The scalar type stored under a GGUF type code (undefined for strings, arrays and unknown codes). */
+export function ggufScalarOf(code: number): ScalarType | undefined {
+  for (const k of Object.keys(GGUF_SCALARS) as ScalarType[]) if (GGUF_SCALARS[k].code === code) return k;
+  return undefined;
+}
 
 export interface GgufTensor {
   name: string;
@@ -75,6 +114,13 @@ export class ByteWriter {
     this.buf.writeBigUInt64LE(BigInt(v), this.length);
     this.length += 8;
   }
+  /** Writes one fixed-size GGUF scalar (`u8` … `f64`, `bool`). */
+  scalar<K extends ScalarType>(type: K, v: Parameters<(typeof GGUF_SCALARS)[K]['write']>[1]): void {
+    const codec = GGUF_SCALARS[type] as { bytes: number; write: (b: Buffer, v: unknown, o: number) => void };
+    this.ensure(codec.bytes);
+    codec.write(this.buf, v, this.length);
+    this.length += codec.bytes;
+  }
   bytes(b: Uint8Array): void {
     this.ensure(b.length);
     this.buf.set(b, this.length);
@@ -93,47 +139,32 @@ export class ByteWriter {
   }
 }
 
+/** Writes a metadata value: its GGUF type code, then the value (arrays: element type, count, elements). */
 export function writeValue(w: ByteWriter, v: GgufValue): void {
-  switch (v.type) {
-    case 'u32':
-      w.u32(GGUF_TYPE.UINT32);
-      w.u32(v.value);
-      return;
-    case 'i32':
-      w.u32(GGUF_TYPE.INT32);
-      w.i32(v.value);
-      return;
-    case 'f32':
-      w.u32(GGUF_TYPE.FLOAT32);
-      w.f32(v.value);
-      return;
-    case 'bool':
-      w.u32(GGUF_TYPE.BOOL);
-      w.u8(v.value ? 1 : 0);
-      return;
-    case 'string':
-      w.u32(GGUF_TYPE.STRING);
-      w.str(v.value);
-      return;
-    case 'string[]':
-      w.u32(GGUF_TYPE.ARRAY);
-      w.u32(GGUF_TYPE.STRING);
-      w.u64(v.value.length);
-      for (const s of v.value) w.str(s);
-      return;
-    case 'f32[]':
-      w.u32(GGUF_TYPE.ARRAY);
-      w.u32(GGUF_TYPE.FLOAT32);
-      w.u64(v.value.length);
-      for (let i = 0; i < v.value.length; i++) w.f32(v.value[i]);
-      return;
-    case 'i32[]':
-      w.u32(GGUF_TYPE.ARRAY);
-      w.u32(GGUF_TYPE.INT32);
-      w.u64(v.value.length);
-      for (let i = 0; i < v.value.length; i++) w.i32(v.value[i]);
-      return;
+  if (v.type === 'string') {
+    w.u32(GGUF_TYPE.STRING);
+    w.str(v.value);
+    return;
   }
+  if (v.type === 'string[]') {
+    w.u32(GGUF_TYPE.ARRAY);
+    w.u32(GGUF_TYPE.STRING);
+    w.u64(v.value.length);
+    for (const s of v.value) w.str(s);
+    return;
+  }
+  if (v.type.endsWith('[]')) {
+    const inner = v.type.slice(0, -2) as ScalarType;
+    const values = v.value as ArrayLike<never>;
+    w.u32(GGUF_TYPE.ARRAY);
+    w.u32(GGUF_SCALARS[inner].code);
+    w.u64(values.length);
+    for (let i = 0; i < values.length; i++) w.scalar(inner, values[i]);
+    return;
+  }
+  const scalar = v.type as ScalarType;
+  w.u32(GGUF_SCALARS[scalar].code);
+  w.scalar(scalar, v.value as never);
 }
 
 /** A tensor's directory entry: what the header says of it (its payload is written by the caller). */

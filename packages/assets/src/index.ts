@@ -11,12 +11,14 @@ export {
 export { resolveDerived } from './derived.ts';
 export { stampFile, stampPath, verifyStampedFile } from './file-stamp.ts';
 export { blameFile, describeFsError } from './fs-errors.ts';
+export { type GgufIdentity, readGgufIdentity } from './gguf-identity.ts';
 export { EXTRA_STOP_TOKENS_KEY, GgufMetadata } from './gguf-metadata.ts';
-export { type GgufHeader, readGgufHeader, readTensorF32 } from './gguf-read.ts';
+export { type GgufHeader, type GgufSourceTensor, readGgufHeader, readTensorF32 } from './gguf-read.ts';
 export { assertFreeSpace, type StreamTensor, type WriteProgress, writeGgufStream, writeGgufStreamAsync } from './gguf-stream.ts';
-export { encodeGguf, type GgufTensor, type GgufValue } from './gguf-writer.ts';
+export { encodeGguf, encodeGgufHeader, type GgufTensor, type GgufTensorEntry, type GgufValue } from './gguf-writer.ts';
 export { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 export { convertLlama2cToGguf, type Llama2cConfig, readLlama2cConfig, readLlama2cTokenizer } from './llama2c.ts';
+export { assertGgufFile, parseHfUri } from './model-file.ts';
 export {
   type LlamaShape,
   MAX_TWIN_VOCAB,
@@ -30,7 +32,7 @@ export {
   type TwinSpec,
   twinShapeProblem,
 } from './model-spec.ts';
-export { assertGgufFile, KNOWN_MODELS, parseHfUri, type ResolvedModel, resolveModel } from './models.ts';
+export { KNOWN_MODELS, resolveModel } from './models.ts';
 export { cacheDir, fromUserFolder, mirrorDir, repoRoot } from './paths.ts';
 export {
   formatDuration,
@@ -59,6 +61,7 @@ export {
   type WeightType,
 } from './quantize.ts';
 export { FILES } from './registry.ts';
+export type { ResolvedModel } from './resolved-model.ts';
 export { downloadTo, ensureFile, type FileOrigin, type RemoteFile, readEnsured } from './store.ts';
 export { TwinLayout } from './twin/layout.ts';
 export { twinCachePath, writeTwin } from './twin/resolve.ts';

@@ -2,6 +2,5 @@
 // that know them from here.
 export { type GpuChoice, LLAMA_CPP_PINNED, type LlamaLibrary, loadLlamaLibrary, type Variant } from '@trbench/libllama';
 export { Vocabulary } from '@trbench/tokenizer';
-export { type GgufIdentity, readGgufIdentity } from './gguf-identity.ts';
 export { LlamaCppModel, type LlamaCppModelOptions } from './llama-model.ts';
 export { SeqEncoder } from './seq-encoding.ts';

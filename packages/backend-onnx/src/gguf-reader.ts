@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { type GgufHeader, GgufMetadata, readGgufHeader } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import { dequantize, GGML, payloadBytes, QK } from './dequantize.ts';
 
@@ -33,42 +34,31 @@ export interface GgufTensorEntry {
   readonly fileOffset: number;
 }
 
-type Metadata = Record<string, unknown>;
-
 /**
- * A GGUF file opened for reading weights. Metadata and the tensor directory come from node-llama-cpp's
- * `readGgufFileInfo` (a maintained parser); tensor payloads are read here and converted to float32
+ * A GGUF file opened for reading weights. Metadata and the tensor directory come from the project's one
+ * GGUF reader (`readGgufHeader` in @trbench/assets); tensor payloads are read here and converted to float32
  * (F32, F16, Q8_0 and Q4_0; anything else is refused by name).
  */
 export class GgufFile {
   readonly path: string;
-  readonly metadata: Metadata;
+  readonly metadata: GgufMetadata;
   private readonly tensors: Map<string, GgufTensorEntry>;
   private readonly fileSize: number;
   private fd: number;
 
-  private constructor(path: string, metadata: Metadata, tensors: Map<string, GgufTensorEntry>, fd: number) {
-    this.path = path;
-    this.metadata = metadata;
-    this.tensors = tensors;
+  private constructor(header: GgufHeader, fd: number) {
+    this.path = header.path;
+    this.metadata = GgufMetadata.of(header);
+    this.tensors = new Map(
+      header.tensors.map((t) => [t.name, { name: t.name, ne: [...t.shape].reverse(), type: t.type, fileOffset: t.offset }]),
+    );
     this.fd = fd;
-    this.fileSize = fstatSync(fd).size;
+    this.fileSize = header.fileSize;
   }
 
   /** Reads the header of `path`; the file stays open for {@link readTensor} until {@link close}. */
   static async open(path: string): Promise<GgufFile> {
-    const { readGgufFileInfo } = await import('node-llama-cpp');
-    let info: Awaited<ReturnType<typeof readGgufFileInfo>>;
-    try {
-      info = await readGgufFileInfo(path, { sourceType: 'filesystem', logWarnings: false, spliceSplitFiles: false });
-    } catch (err) {
-      throw new TrbenchError(`${path} is not a readable GGUF file: ${(err as Error).message}`, { cause: err });
-    }
-    const tensors = new Map<string, GgufTensorEntry>();
-    for (const t of info.tensorInfo ?? []) {
-      tensors.set(t.name, { name: t.name, ne: t.dimensions.map(Number), type: t.ggmlType, fileOffset: Number(t.fileOffset) });
-    }
-    const file = new GgufFile(path, info.metadata as unknown as Metadata, tensors, openSync(path, 'r'));
+    const file = new GgufFile(readGgufHeader(path), openSync(path, 'r'));
     const parts = file.number('split.count', 1);
     if (parts > 1) {
       file.close();
@@ -81,33 +71,17 @@ export class GgufFile {
 
   /** Metadata value at a dotted key (`llama.attention.head_count`), or undefined. */
   get(key: string): unknown {
-    let node: unknown = this.metadata;
-    for (const part of key.split('.')) {
-      if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
-      node = (node as Metadata)[part];
-    }
-    return node;
+    return this.metadata.get(key);
   }
 
   /** A numeric metadata value; `fallback` when absent, an error when absent without fallback or not a number. */
   number(key: string, fallback?: number): number {
-    const v = this.get(key);
-    if (v === undefined) {
-      if (fallback !== undefined) return fallback;
-      throw new TrbenchError(`${this.path}: metadata key ${key} is missing`);
-    }
-    if (typeof v === 'bigint') return Number(v);
-    if (typeof v !== 'number' || !Number.isFinite(v))
-      throw new TrbenchError(`${this.path}: metadata key ${key} should be a number, got ${JSON.stringify(v)}`);
-    return v;
+    return this.metadata.number(key, fallback);
   }
 
   /** A string metadata value, or undefined when absent. */
   string(key: string): string | undefined {
-    const v = this.get(key);
-    if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw new TrbenchError(`${this.path}: metadata key ${key} should be a string, got ${JSON.stringify(v)}`);
-    return v;
+    return this.metadata.string(key);
   }
 
   /** Directory entry of a tensor, or undefined. */

@@ -63,7 +63,7 @@ export function readLlamaConfig(file: GgufFile): LlamaConfig {
   if (file.number(k('expert_count'), 0) > 0)
     throw new TrbenchError(`${file.path}: mixture-of-experts llama models are not supported by the onnx backend`);
   const hiddenRaw = file.get(k('feed_forward_length'));
-  if (Array.isArray(hiddenRaw))
+  if (Array.isArray(hiddenRaw) || ArrayBuffer.isView(hiddenRaw))
     throw new TrbenchError(`${file.path}: per-layer ${k('feed_forward_length')} is not supported by the onnx backend`);
   const dim = file.number(k('embedding_length'));
   const heads = file.number(k('attention.head_count'));

@@ -1,5 +1,4 @@
-import { resolveModel } from '@trbench/assets';
-import { readGgufIdentity } from '@trbench/backend-llama-cpp';
+import { readGgufIdentity, resolveModel } from '@trbench/assets';
 import { type TargetModel, TrbenchError } from '@trbench/core';
 import { type BackendName, openModel, parseBackend } from './open-model.ts';
 
@@ -61,7 +60,7 @@ export function draftSpecOf(spec: string, targetSpec: string | undefined): strin
 export async function openDraftModel(req: DraftModelRequest): Promise<{ model: TargetModel; spec: string; sha256: string }> {
   const { target } = req;
   const self = req.spec.startsWith(SELF_PREFIX);
-  const targetIdentity = await readGgufIdentity(target.info.path);
+  const targetIdentity = readGgufIdentity(target.info.path);
   if (self && targetIdentity.twinShape !== null) {
     throw new TrbenchError(
       `--draft-model ${req.spec} refused: the target ${target.info.name} is a twin (${targetIdentity.twinShape}) whose extra layers are identity, ` +
@@ -70,7 +69,7 @@ export async function openDraftModel(req: DraftModelRequest): Promise<{ model: T
   }
   const spec = draftSpecOf(req.spec, req.targetSpec);
   const resolved = await resolveModel(spec, { signal: req.signal });
-  const draftIdentity = await readGgufIdentity(resolved.path);
+  const draftIdentity = readGgufIdentity(resolved.path);
   if (draftIdentity.vocabSize !== targetIdentity.vocabSize || draftIdentity.tokenizerSha256 !== targetIdentity.tokenizerSha256) {
     throw new TrbenchError(
       `draft model ${spec} (${draftIdentity.vocabSize} tokens, tokenizer ${draftIdentity.tokenizerSha256.slice(0, 12)}) does not share ` +

@@ -4,8 +4,8 @@ import { readGgufHeader } from '../gguf-read.ts';
 import { type WriteProgress, writeGgufStream, writeGgufStreamAsync } from '../gguf-stream.ts';
 import { sha256FileCached } from '../hash.ts';
 import { STORIES260K_VOCAB, type TwinSpec } from '../model-spec.ts';
-import type { ResolvedModel } from '../models.ts';
 import { cacheDir } from '../paths.ts';
+import type { ResolvedModel } from '../resolved-model.ts';
 import { buildTwin, TWIN_VERSION } from './build.ts';
 import { TWIN_SEED } from './random.ts';
 

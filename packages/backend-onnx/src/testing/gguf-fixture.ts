@@ -1,14 +1,15 @@
 /**
  * Test support: rewrites a GGUF file with changed tensor types, dropped tensors or a changed
- * architecture, copying every other metadata pair byte for byte. Quantizers follow ggml's reference
- * layouts (`quantize_row_q8_0_ref`, `quantize_row_q4_0_ref`); both backends then read the same bytes.
+ * architecture, copying every other metadata pair with its GGUF type (through the project's one GGUF
+ * reader and writer). Quantizers follow ggml's reference layouts (`quantize_row_q8_0_ref`, `quantize_row_q4_0_ref`); both backends then read the same bytes.
  */
 import { readFileSync } from 'node:fs';
+import { encodeGgufHeader, type GgufValue, readGgufHeader } from '@trbench/assets';
 import { GGML, QK } from '../dequantize.ts';
 
 interface RawKv {
   key: string;
-  bytes: Buffer;
+  value: GgufValue;
 }
 interface RawTensor {
   name: string;
@@ -17,102 +18,35 @@ interface RawTensor {
   data: Buffer;
 }
 
-const GGUF_VALUE_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 const BYTES_PER_ELEMENT: Record<number, number> = { [GGML.F32]: 4, [GGML.F16]: 2 };
 
-/** Splits a GGUF file into raw metadata pairs and tensors (F32/F16 payloads only: enough for fixtures). */
+/** Splits a GGUF file into its metadata pairs and tensors (F32/F16 payloads only: enough for fixtures). */
 export function readRawGguf(path: string): { kvs: RawKv[]; tensors: RawTensor[] } {
+  const header = readGgufHeader(path);
   const buf = readFileSync(path);
-  let o = 8;
-  const u32 = () => {
-    o += 4;
-    return buf.readUInt32LE(o - 4);
-  };
-  const u64 = () => {
-    o += 8;
-    return Number(buf.readBigUInt64LE(o - 8));
-  };
-  const str = () => {
-    const n = u64();
-    o += n;
-    return buf.toString('utf8', o - n, o);
-  };
-  const skipValue = (type: number): void => {
-    if (type === 8) str();
-    else if (type === 9) {
-      const inner = u32();
-      const n = u64();
-      for (let i = 0; i < n; i++) skipValue(inner);
-    } else o += GGUF_VALUE_SIZE[type];
-  };
-  const tensorCount = u64();
-  const kvCount = u64();
-  const kvs: RawKv[] = [];
-  let alignment = 32;
-  for (let i = 0; i < kvCount; i++) {
-    const start = o;
-    const key = str();
-    const type = u32();
-    if (key === 'general.alignment') alignment = buf.readUInt32LE(o);
-    skipValue(type);
-    kvs.push({ key, bytes: buf.subarray(start, o) });
-  }
-  const infos: { name: string; ne: number[]; type: number; offset: number }[] = [];
-  for (let i = 0; i < tensorCount; i++) {
-    const name = str();
-    const dims = u32();
-    const ne = Array.from({ length: dims }, () => u64());
-    infos.push({ name, ne, type: u32(), offset: u64() });
-  }
-  const dataStart = Math.ceil(o / alignment) * alignment;
-  const tensors = infos.map((t) => {
-    const bytes = t.ne.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[t.type];
-    return { name: t.name, ne: t.ne, type: t.type, data: buf.subarray(dataStart + t.offset, dataStart + t.offset + bytes) };
+  const kvs = [...header.metadata].map(([key, value]) => ({ key, value }));
+  const tensors = header.tensors.map((t) => {
+    const bytes = t.shape.reduce((a, b) => a * b, 1) * BYTES_PER_ELEMENT[t.type];
+    return { name: t.name, ne: [...t.shape].reverse(), type: t.type, data: buf.subarray(t.offset, t.offset + bytes) };
   });
   return { kvs, tensors };
 }
 
-/** Encodes a string metadata pair. */
+/** A string metadata pair. */
 export function stringKv(key: string, value: string): RawKv {
-  const k = Buffer.from(key, 'utf8');
-  const v = Buffer.from(value, 'utf8');
-  const b = Buffer.alloc(8 + k.length + 4 + 8 + v.length);
-  let o = b.writeBigUInt64LE(BigInt(k.length), 0);
-  o += k.copy(b, o);
-  o = b.writeUInt32LE(8, o);
-  o = b.writeBigUInt64LE(BigInt(v.length), o);
-  v.copy(b, o);
-  return { key, bytes: b };
+  return { key, value: { type: 'string', value } };
 }
 
-/** Serializes a GGUF v3 file (32-byte alignment). */
+/** Serializes a GGUF v3 file (32-byte alignment: a `general.alignment` pair is dropped). */
 export function writeRawGguf(kvs: RawKv[], tensors: RawTensor[]): Buffer {
-  const parts: Buffer[] = [];
-  const head = Buffer.alloc(24);
-  head.write('GGUF', 0, 'ascii');
-  head.writeUInt32LE(3, 4);
-  head.writeBigUInt64LE(BigInt(tensors.length), 8);
-  head.writeBigUInt64LE(BigInt(kvs.filter((kv) => kv.key !== 'general.alignment').length), 16);
-  parts.push(head);
-  for (const kv of kvs) if (kv.key !== 'general.alignment') parts.push(kv.bytes);
-  let offset = 0;
-  for (const t of tensors) {
-    const name = Buffer.from(t.name, 'utf8');
-    const info = Buffer.alloc(8 + name.length + 4 + 8 * t.ne.length + 4 + 8);
-    let o = info.writeBigUInt64LE(BigInt(name.length), 0);
-    o += name.copy(info, o);
-    o = info.writeUInt32LE(t.ne.length, o);
-    for (const d of t.ne) o = info.writeBigUInt64LE(BigInt(d), o);
-    o = info.writeUInt32LE(t.type, o);
-    info.writeBigUInt64LE(BigInt(offset), o);
-    parts.push(info);
-    offset += Math.ceil(t.data.length / 32) * 32;
-  }
+  const metadata = kvs.filter((kv) => kv.key !== 'general.alignment').map((kv): [string, GgufValue] => [kv.key, kv.value]);
+  const w = encodeGgufHeader(
+    metadata,
+    tensors.map((t) => ({ name: t.name, shape: [...t.ne].reverse(), type: t.type, bytes: t.data.length })),
+  );
   const pad = (n: number) => Buffer.alloc((32 - (n % 32)) % 32);
-  parts.push(pad(parts.reduce((a, b) => a + b.length, 0)));
-  for (const t of tensors) {
-    parts.push(t.data, pad(t.data.length));
-  }
+  const parts: Buffer[] = [w.result()];
+  for (const t of tensors) parts.push(t.data, pad(t.data.length));
   return Buffer.concat(parts);
 }
 
