@@ -19,6 +19,8 @@ export interface GenerateReport {
   /** Absent for greedy decoding. */
   sampling?: SamplingOptions;
   promptTokens: number;
+  /** The ids the model saw, BOS included: replay the run through another implementation with these. */
+  promptTokenIds: number[];
   tokens: number[];
   text: string;
   newTokens: number;
@@ -69,6 +71,7 @@ export function runGenerate(req: GenerateRequest): GenerateReport {
     prompt: req.prompt,
     ...(sampled ? { sampling: req.sampling } : {}),
     promptTokens: promptIds.length,
+    promptTokenIds: Array.from(promptIds),
     tokens: Array.from(result.tokens),
     text: model.detokenize(result.tokens),
     newTokens: result.tokens.length,
