@@ -82,6 +82,29 @@ describe('DecodeLoop', () => {
     expect(observedWithStopAt(6)).toBe(1);
   });
 
+  it('passes the request limits to beginRequest, and observes a stop inside the drafts when the drafter asks to', () => {
+    const step = (t: number) => (t + 1) % V;
+    class Asking extends OracleChain {
+      readonly observesStopInDrafts = true;
+      limits: unknown;
+      accepted: number[] = [];
+      beginRequest(...args: unknown[]): void {
+        this.limits = args[3];
+      }
+      observe(_d: unknown, _p: unknown, acceptance: { length: number }): void {
+        this.accepted.push(acceptance.length - 1);
+        super.observe();
+      }
+    }
+    const drafter = new Asking(4, step);
+    const model = new BigramModel({ vocabSize: V, next: step, stopTokens: [12], contextSize: 64 });
+    const out = new DecodeLoop(model, drafter).generate(Int32Array.from([5]), { maxNewTokens: 100 });
+    expect(Array.from(out.tokens)).toEqual([6, 7, 8, 9, 10, 11, 12]);
+    expect(drafter.limits).toEqual({ maxNewTokens: 100, contextSize: 64 });
+    // The stop (12) is the second step's third draft: observed anyway, with the whole accepted chain.
+    expect(drafter.accepted).toEqual([3, 3]);
+  });
+
   it('stops at an end-of-generation token and includes it', () => {
     const seq = greedy(5, 20);
     const stop = seq[6];
