@@ -1,6 +1,5 @@
 export { type CorpusRecord, type CorpusSampleOptions, corpusSampleSeed, readCorpus, sampleCorpus } from './corpus.ts';
 export { Datastore } from './datastore.ts';
-export { LOOKAHEAD_DEFAULTS, LookaheadDrafter, type LookaheadOptions, lookaheadMaxDraftNodes } from './lookahead.ts';
 export {
   LlamaNgramDrafter,
   NGRAM_CACHE_DRAFT,
@@ -17,6 +16,7 @@ export {
   NgramSimpleDrafter,
   type NgramSimpleOptions,
 } from './llama-ngram/index.ts';
+export { LOOKAHEAD_DEFAULTS, LookaheadDrafter, type LookaheadOptions, lookaheadMaxDraftNodes } from './lookahead.ts';
 export { NgramPool } from './lookahead-pool.ts';
 export { JacobiWindow } from './lookahead-window.ts';
 export { findPromptLookup, PLD_PRESETS, PldDrafter, type PldOptions, type PldVariant } from './pld.ts';

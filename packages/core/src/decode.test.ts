@@ -84,19 +84,28 @@ describe('DecodeLoop', () => {
 
   it('passes the request limits to beginRequest, and observes a stop inside the drafts when the drafter asks to', () => {
     const step = (t: number) => (t + 1) % V;
-    class Asking extends OracleChain {
+    class Asking implements Drafter {
+      readonly name = 'asking';
+      readonly topK = 1;
+      readonly wantsPromptPredictions = false;
       readonly observesStopInDrafts = true;
+      readonly params = {};
+      readonly maxDraftNodes = 4;
       limits: unknown;
       accepted: number[] = [];
-      beginRequest(...args: unknown[]): void {
+      private readonly chain = new OracleChain(4, step);
+      beginRequest(...args: Parameters<Drafter['beginRequest']>): void {
         this.limits = args[3];
       }
-      observe(_d: unknown, _p: unknown, acceptance: { length: number }): void {
-        this.accepted.push(acceptance.length - 1);
-        super.observe();
+      propose(h: TokenHistory, draft: Draft): void {
+        this.chain.propose(h, draft);
       }
+      observe(...args: Parameters<Drafter['observe']>): void {
+        this.accepted.push(args[2].length - 1);
+      }
+      endRequest(): void {}
     }
-    const drafter = new Asking(4, step);
+    const drafter = new Asking();
     const model = new BigramModel({ vocabSize: V, next: step, stopTokens: [12], contextSize: 64 });
     const out = new DecodeLoop(model, drafter).generate(Int32Array.from([5]), { maxNewTokens: 100 });
     expect(Array.from(out.tokens)).toEqual([6, 7, 8, 9, 10, 11, 12]);

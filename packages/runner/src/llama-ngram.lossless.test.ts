@@ -60,22 +60,25 @@ for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
     let specBenchSkipped = 0;
     let specBenchTotal = 0;
 
-    beforeAll(async () => {
-      const opened = await openModel({ model: 'stories260K', backend, threads: 1, maxDraftNodes: MAX_DRAFT_NODES, topK: 1 });
-      model = opened.model;
-      sha256 = opened.resolved.sha256;
-      const storyPrompts = loadStorySuite()
-        .map((s) => ({ id: s.id, text: s.prompt }))
-        .filter((_, i) => i % STORY_EVERY === 0);
-      stories = prepare(model, storyPrompts).prepared;
-      const questions = (await loadSpecBenchQuestions())
-        .map((q) => ({ id: String(q.question_id), text: q.turns[0] }))
-        .filter((_, i) => i % SPEC_BENCH_EVERY === 0);
-      specBenchTotal = questions.length;
-      const b = prepare(model, questions);
-      specBench = b.prepared;
-      specBenchSkipped = b.skipped;
-    }, proofScale(600_000, 0));
+    beforeAll(
+      async () => {
+        const opened = await openModel({ model: 'stories260K', backend, threads: 1, maxDraftNodes: MAX_DRAFT_NODES, topK: 1 });
+        model = opened.model;
+        sha256 = opened.resolved.sha256;
+        const storyPrompts = loadStorySuite()
+          .map((s) => ({ id: s.id, text: s.prompt }))
+          .filter((_, i) => i % STORY_EVERY === 0);
+        stories = prepare(model, storyPrompts).prepared;
+        const questions = (await loadSpecBenchQuestions())
+          .map((q) => ({ id: String(q.question_id), text: q.turns[0] }))
+          .filter((_, i) => i % SPEC_BENCH_EVERY === 0);
+        specBenchTotal = questions.length;
+        const b = prepare(model, questions);
+        specBench = b.prepared;
+        specBenchSkipped = b.skipped;
+      },
+      proofScale(600_000, 0),
+    );
 
     afterAll(() => model?.dispose());
 

@@ -20,7 +20,11 @@ registerMethod({
   flags: [
     { flags: '--spec-ngram-map-k-size-n <n>', description: 'ngram-map-k: key n-gram length (default 12)', param: 'sizeN' },
     { flags: '--spec-ngram-map-k-size-m <n>', description: 'ngram-map-k: value m-gram length = max draft (default 48)', param: 'sizeM' },
-    { flags: '--spec-ngram-map-k-min-hits <n>', description: 'ngram-map-k: accepted for parity; llama.cpp never checks it for map-k (default 1)', param: 'minHits' },
+    {
+      flags: '--spec-ngram-map-k-min-hits <n>',
+      description: 'ngram-map-k: accepted for parity; llama.cpp never checks it for map-k (default 1)',
+      param: 'minHits',
+    },
     lifetimeFlag,
   ],
   requirements: (p) => ({ maxDraftNodes: p.sizeM + 1, topK: 1 }),

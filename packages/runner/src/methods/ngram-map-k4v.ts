@@ -19,7 +19,11 @@ registerMethod({
   params,
   flags: [
     { flags: '--spec-ngram-map-k4v-size-n <n>', description: 'ngram-map-k4v: key n-gram length (default 12)', param: 'sizeN' },
-    { flags: '--spec-ngram-map-k4v-size-m <n>', description: 'ngram-map-k4v: value m-gram length = max draft (default 48)', param: 'sizeM' },
+    {
+      flags: '--spec-ngram-map-k4v-size-m <n>',
+      description: 'ngram-map-k4v: value m-gram length = max draft (default 48)',
+      param: 'sizeM',
+    },
     { flags: '--spec-ngram-map-k4v-min-hits <n>', description: 'ngram-map-k4v: key lookups before drafting (default 1)', param: 'minHits' },
     lifetimeFlag,
   ],

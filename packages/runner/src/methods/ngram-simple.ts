@@ -15,7 +15,7 @@ const params = z
 
 registerMethod({
   name: 'ngram-simple',
-  summary: "llama.cpp --spec-type ngram-simple: copy up to m tokens after the newest earlier n-gram (n = 12, m = 48)",
+  summary: 'llama.cpp --spec-type ngram-simple: copy up to m tokens after the newest earlier n-gram (n = 12, m = 48)',
   params,
   flags: [
     { flags: '--spec-ngram-simple-size-n <n>', description: 'ngram-simple: lookup n-gram length (default 12)', param: 'sizeN' },

@@ -74,7 +74,9 @@ export function extractSpeculative(source: string): string {
 export function buildDriver(cxx: string): string {
   if (!existsSync(LLAMA_BUNDLE)) throw new Error(`llama.cpp source bundle not found at ${LLAMA_BUNDLE} (run npm ci)`);
   const head = git(['bundle', 'list-heads', LLAMA_BUNDLE]).trim().split(/\s+/)[0];
-  const ours = ['driver.cpp', 'stubs/common.h', 'stubs/llama.h', 'stubs/log.h', 'build-driver.ts'].map((f) => readFileSync(path.join(here, f), 'utf8'));
+  const ours = ['driver.cpp', 'stubs/common.h', 'stubs/llama.h', 'stubs/log.h', 'build-driver.ts'].map((f) =>
+    readFileSync(path.join(here, f), 'utf8'),
+  );
   const key = createHash('sha256')
     .update([head, cxx, ...ours].join('\0'))
     .digest('hex')

@@ -65,7 +65,11 @@ export function makeDrafter(c: CrossConfig): LlamaNgramDrafter {
 /** trbench's drafts, step by step, through the real decode loop: one line per step, "#" after each request. */
 export function runTrbench(s: CrossStream): string[] {
   const drafter = makeDrafter(s.config);
-  const model = new ScriptedModel(drafter.maxDraftNodes, s.config.contextSize, s.config.stops.filter((t) => t >= 0));
+  const model = new ScriptedModel(
+    drafter.maxDraftNodes,
+    s.config.contextSize,
+    s.config.stops.filter((t) => t >= 0),
+  );
   const loop = new DecodeLoop(model, drafter);
   for (const r of s.requests) {
     model.setRequest(r.prompt.length, r.stream);
