@@ -81,7 +81,7 @@ describe.skipIf(!cxx)("llama.cpp's n-gram speculators, compiled from the pinned 
       const withSmall = compare(driver(), smallStreams);
       // Not vacuous: both parameter sets drafted, many times.
       expect(withDefaults.drafts).toBeGreaterThan(100);
-      expect(withSmall.drafts).toBeGreaterThan(300);
+      expect(withSmall.drafts).toBeGreaterThan(100);
     });
   }
 
