@@ -79,6 +79,9 @@ describe.skipIf(!cxx)("llama.cpp's n-gram speculators, compiled from the pinned 
       }
       const withDefaults = compare(driver(), streams);
       const withSmall = compare(driver(), smallStreams);
+      console.info(
+        `${method}: ${RANDOM_STREAMS} random streams, ${withDefaults.steps + withSmall.steps} steps, ${withDefaults.drafts + withSmall.drafts} drafts, all identical to llama.cpp`,
+      );
       // Not vacuous: both parameter sets drafted, many times.
       expect(withDefaults.drafts).toBeGreaterThan(100);
       expect(withSmall.drafts).toBeGreaterThan(100);
@@ -106,7 +109,8 @@ describe.skipIf(!cxx)("llama.cpp's n-gram speculators, compiled from the pinned 
         streams.push({ config: { method, ...params, contextSize, stops: [stops[0] ?? -1, stops[1] ?? -1], warm: true }, requests });
       }
     }
-    const { drafts } = compare(driver(), streams);
+    const { steps, drafts } = compare(driver(), streams);
+    console.info(`stories260K: ${streams.length} streams of 48 stories, ${steps} steps, ${drafts} drafts, all identical to llama.cpp`);
     expect(drafts).toBeGreaterThan(100);
   });
 });

@@ -80,7 +80,6 @@ class NgramCache implements NgramSpeculator {
     }
     const size = L + 1; // inp = P ++ [last]
     if (size < 2) return 0;
-    const at = (i: number) => (i < L ? tokens.at(i) : i === L ? last : out[i - size]);
     const w = this.window;
     let count = 0;
     while (count < NGRAM_CACHE_DRAFT) {
@@ -88,7 +87,11 @@ class NgramCache implements NgramSpeculator {
       for (let g = NGRAM_MAX; g >= 1 && drafted < 0; g--) {
         const start = size - g + count;
         if (start < 0) continue; // llama.cpp reads before the history here (|P| + 1 < 4); no n-gram matches
-        for (let j = 0; j < g; j++) w[j] = at(start + j);
+        for (let j = 0; j < g; j++) {
+          // inp = P ++ [last], followed by the tokens drafted so far (get_token in ngram-cache.cpp).
+          const i = start + j;
+          w[j] = i < L ? tokens.at(i) : i === L ? last : out[i - size];
+        }
         const part = this.part(w, 0, g, false);
         if (!part) continue;
         let max = 0;
