@@ -17,6 +17,16 @@ import { repoRoot } from '@trbench/assets';
 import type { Drafter, TargetModel } from '@trbench/core';
 import { parseTemplate, TokenRecyclingDrafter } from '@trbench/token-recycling';
 import { Datastore } from '../src/datastore.ts';
+import {
+  NGRAM_MAP_DEFAULTS,
+  NGRAM_MOD_DEFAULTS,
+  NGRAM_SIMPLE_DEFAULTS,
+  NgramCacheDrafter,
+  NgramMapK4vDrafter,
+  NgramMapKDrafter,
+  NgramModDrafter,
+  NgramSimpleDrafter,
+} from '../src/llama-ngram/index.ts';
 import { LOOKAHEAD_DEFAULTS, LookaheadDrafter } from '../src/lookahead.ts';
 import { PLD_PRESETS, PldDrafter } from '../src/pld.ts';
 import { REST_DEFAULTS, RestDrafter } from '../src/rest.ts';
@@ -51,6 +61,12 @@ const methods: [string, () => Drafter, TargetModel][] = [
   ['lookahead', () => new LookaheadDrafter(model.info.vocabSize, { ...LOOKAHEAD_DEFAULTS }), model],
   ['rest', () => new RestDrafter(datastore, { ...REST_DEFAULTS }, path.basename(values.datastore as string)), model],
   ['suffix', () => new SuffixDecodingDrafter({ ...SUFFIX_DEFAULTS }), model],
+  // llama.cpp's own n-gram speculators, llama.cpp's defaults, one warm llama-server slot per method and suite.
+  ['ngram-simple', () => new NgramSimpleDrafter({ ...NGRAM_SIMPLE_DEFAULTS }), model],
+  ['ngram-map-k', () => new NgramMapKDrafter({ ...NGRAM_MAP_DEFAULTS }), model],
+  ['ngram-map-k4v', () => new NgramMapK4vDrafter({ ...NGRAM_MAP_DEFAULTS }), model],
+  ['ngram-mod', () => new NgramModDrafter({ ...NGRAM_MOD_DEFAULTS }), model],
+  ['ngram-cache', () => new NgramCacheDrafter(), model],
 ];
 if (values.variants) {
   methods.push(
@@ -72,6 +88,8 @@ if (values.variants) {
     ],
     ['suffix (no global tree: cache 0)', () => new SuffixDecodingDrafter({ ...SUFFIX_DEFAULTS, maxCachedRequests: 0 }), model],
     ['suffix (path drafts)', () => new SuffixDecodingDrafter({ ...SUFFIX_DEFAULTS, tree: false }), model],
+    ['ngram-cache (cold: fresh state per prompt)', () => new NgramCacheDrafter('cold'), model],
+    ['ngram-mod (cold)', () => new NgramModDrafter({ ...NGRAM_MOD_DEFAULTS }, 'cold'), model],
   );
 }
 if (trModel) {

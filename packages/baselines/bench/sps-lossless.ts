@@ -55,7 +55,7 @@ class CountingDrafter implements Drafter {
     this.params = inner.params;
   }
   beginRequest(...args: Parameters<Drafter['beginRequest']>): void {
-    this.inner.beginRequest(...args);
+    this.inner.beginRequest(args[0], args[1], args[2]);
   }
   propose(...args: Parameters<Drafter['propose']>): void {
     this.inner.propose(...args);

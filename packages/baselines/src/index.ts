@@ -1,5 +1,21 @@
 export { type CorpusRecord, type CorpusSampleOptions, corpusSampleSeed, readCorpus, sampleCorpus } from './corpus.ts';
 export { Datastore } from './datastore.ts';
+export {
+  LlamaNgramDrafter,
+  NGRAM_CACHE_DRAFT,
+  NGRAM_MAP_DEFAULTS,
+  NGRAM_MOD_DEFAULTS,
+  NGRAM_SIMPLE_DEFAULTS,
+  NgramCacheDrafter,
+  type NgramLifetime,
+  NgramMapK4vDrafter,
+  NgramMapKDrafter,
+  type NgramMapOptions,
+  NgramModDrafter,
+  type NgramModOptions,
+  NgramSimpleDrafter,
+  type NgramSimpleOptions,
+} from './llama-ngram/index.ts';
 export { LOOKAHEAD_DEFAULTS, LookaheadDrafter, type LookaheadOptions, lookaheadMaxDraftNodes } from './lookahead.ts';
 export { NgramPool } from './lookahead-pool.ts';
 export { JacobiWindow } from './lookahead-window.ts';

@@ -83,6 +83,38 @@ describe('DecodeLoop', () => {
     expect(observedWithStopAt(6)).toBe(1);
   });
 
+  it('passes the request limits to beginRequest, and observes a stop inside the drafts when the drafter asks to', () => {
+    const step = (t: number) => (t + 1) % V;
+    class Asking implements Drafter {
+      readonly name = 'asking';
+      readonly topK = 1;
+      readonly wantsPromptPredictions = false;
+      readonly observesStopInDrafts = true;
+      readonly params = {};
+      readonly maxDraftNodes = 4;
+      limits: unknown;
+      accepted: number[] = [];
+      private readonly chain = new OracleChain(4, step);
+      beginRequest(...args: Parameters<Drafter['beginRequest']>): void {
+        this.limits = args[3];
+      }
+      propose(h: TokenHistory, draft: Draft): void {
+        this.chain.propose(h, draft);
+      }
+      observe(...args: Parameters<Drafter['observe']>): void {
+        this.accepted.push(args[2].length - 1);
+      }
+      endRequest(): void {}
+    }
+    const drafter = new Asking();
+    const model = new BigramModel({ vocabSize: V, next: step, stopTokens: [12], contextSize: 64 });
+    const out = new DecodeLoop(model, drafter).generate(Int32Array.from([5]), { maxNewTokens: 100 });
+    expect(Array.from(out.tokens)).toEqual([6, 7, 8, 9, 10, 11, 12]);
+    expect(drafter.limits).toEqual({ maxNewTokens: 100, contextSize: 64 });
+    // The stop (12) is the second step's third draft: observed anyway, with the whole accepted chain.
+    expect(drafter.accepted).toEqual([3, 3]);
+  });
+
   it('stops at an end-of-generation token and includes it', () => {
     const seq = greedy(5, 20);
     const stop = seq[6];

@@ -174,7 +174,7 @@ export class DecodeLoop {
     // reference. Prediction row i (cold-start seeding) follows prompt token i, for all but the last.
     if (prompt.length > 1) model.prefill(prompt.subarray(0, prompt.length - 1), promptPredictions);
     const sampling = options.sampling && options.sampling.temperature > 0 ? options.sampling : null;
-    drafter.beginRequest(history, promptPredictions, sampling);
+    drafter.beginRequest(history, promptPredictions, sampling, { maxNewTokens: maxNew, contextSize });
     run.tPrefill = performance.now();
 
     run.root = prompt[prompt.length - 1];
@@ -231,7 +231,7 @@ export class DecodeLoop {
     // The TR reference breaks before its update when the stop (EOS or the length limit) falls inside
     // the accepted drafts, and updates first when the request ends at the bonus token.
     const tBeforeUpdate = performance.now();
-    if (!stoppedInDrafts) drafter.observe(draft, predictions, acceptance, history);
+    if (!stoppedInDrafts || drafter.observesStopInDrafts) drafter.observe(draft, predictions, acceptance, history);
     const tUpdated = performance.now();
     log.updateMs[s] = tUpdated - tBeforeUpdate;
     log.otherMs[s] = tBeforeUpdate - tVerified;

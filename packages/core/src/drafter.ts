@@ -5,6 +5,14 @@ import type { Predictions } from './predictions.ts';
 import type { SamplingOptions } from './sampling.ts';
 import type { Acceptance } from './verify.ts';
 
+/** The limits of one request, as the decode loop applies them (a drafter that emulates a server's draft caps needs them). */
+export interface RequestLimits {
+  /** The request's max new tokens. */
+  maxNewTokens: number;
+  /** The model's context size in tokens. */
+  contextSize: number;
+}
+
 /** What a drafter needs to know about the model it drafts for. */
 export interface DrafterContext {
   vocabSize: number;
@@ -27,6 +35,12 @@ export interface Drafter {
   readonly topK: number;
   /** Whether `beginRequest` wants a prediction row for every prompt position (costs prefill outputs). */
   readonly wantsPromptPredictions: boolean;
+  /**
+   * true: `observe` is called on a request's final step even when the stop falls inside the accepted drafts
+   * (llama.cpp's server accepts a draft before it stops at end of generation; its n-gram speculators keep
+   * state across requests). Absent = false, the TR reference's order.
+   */
+  readonly observesStopInDrafts?: boolean;
   /** Parameters that identify this configuration (recorded with results). */
   readonly params: Readonly<Record<string, unknown>>;
   /** A second model the drafter runs (draft-model speculation); its identity is recorded with results. */
@@ -39,7 +53,12 @@ export interface Drafter {
    * a drafter that draws its tokens from a distribution (a draft model) needs it and attaches what it drew
    * from to the draft (`Draft.proposals`); every other drafter ignores it.
    */
-  beginRequest(history: TokenHistory, promptPredictions: Predictions | null, sampling?: SamplingOptions | null): void;
+  beginRequest(
+    history: TokenHistory,
+    promptPredictions: Predictions | null,
+    sampling?: SamplingOptions | null,
+    limits?: RequestLimits,
+  ): void;
   /** Adds nodes under the root (`draft` arrives reset to the last committed token). */
   propose(history: TokenHistory, draft: Draft): void;
   /**

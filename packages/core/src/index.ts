@@ -2,7 +2,7 @@ export { AutoregressiveDrafter } from './autoregressive.ts';
 export { type CostCurve, costAt, measureCostCurve, nonDecreasing } from './cost-curve.ts';
 export { type AsyncDecodeOptions, DecodeLoop, type DecodeOptions, type GenerationResult, type StopReason } from './decode.ts';
 export { Draft } from './draft.ts';
-export type { Drafter, DrafterContext } from './drafter.ts';
+export type { Drafter, DrafterContext, RequestLimits } from './drafter.ts';
 export { TrbenchError } from './errors.ts';
 export { TokenHistory } from './history.ts';
 export { DEFAULT_YIELD_MS, describeInterruption, InterruptedError, Pacer, throwIfInterrupted, yieldToEventLoop } from './interrupt.ts';

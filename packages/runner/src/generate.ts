@@ -20,6 +20,8 @@ export interface GenerateReport {
   /** Absent for greedy decoding. */
   sampling?: SamplingOptions;
   promptTokens: number;
+  /** The ids the model saw, BOS included: replay the run through another implementation with these. */
+  promptTokenIds: number[];
   tokens: number[];
   text: string;
   newTokens: number;
@@ -74,6 +76,7 @@ export async function runGenerate(req: GenerateRequest): Promise<GenerateReport>
     prompt: req.prompt,
     ...(sampled ? { sampling: req.sampling } : {}),
     promptTokens: promptIds.length,
+    promptTokenIds: Array.from(promptIds),
     tokens: Array.from(result.tokens),
     text: model.detokenize(result.tokens),
     newTokens: result.tokens.length,

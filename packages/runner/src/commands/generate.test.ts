@@ -35,6 +35,7 @@ describe('trbench generate', () => {
       'model',
       'backend',
       'promptTokens',
+      'promptTokenIds',
       'tokens',
       'text',
       'newTokens',
@@ -49,6 +50,41 @@ describe('trbench generate', () => {
     expect(out.backend.name).toBe('llama.cpp');
     expect([out.newTokens, out.steps, out.promptTokens, out.meanAcceptedTokens]).toEqual([60, 60, 1, 1]);
     expect(out.environment.node).toBe(process.version);
+  });
+
+  it('prints promptTokenIds, the ids the model saw with BOS first, and runs a llama.cpp n-gram method from its flags', async () => {
+    const prompt = 'Tom had a red ball. Tom had a red ball. Tom had a';
+    const r = await trbench([
+      'generate',
+      '--method',
+      'ngram-mod',
+      '--spec-ngram-mod-n-match',
+      '3',
+      '--spec-ngram-mod-n-min',
+      '1',
+      '--spec-ngram-mod-n-max',
+      '8',
+      '--prompt',
+      prompt,
+      '--max-new-tokens',
+      '40',
+      '--json',
+      '--check-lossless',
+    ]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.promptTokenIds).toHaveLength(out.promptTokens);
+    expect(out.promptTokenIds[0]).toBe(1); // BOS
+    // The repeated sentence tokenises to the same ids twice.
+    const ids: number[] = out.promptTokenIds.slice(1);
+    const half = ids.indexOf(ids[0], 1);
+    expect(half).toBeGreaterThan(0);
+    expect(ids.slice(half, 2 * half)).toEqual(ids.slice(0, half));
+    expect(out.params).toMatchObject({ nMatch: 3, nMin: 1, nMax: 8, lifetime: 'warm' });
+    expect(out.losslessIdentical).toBe(true);
+    expect(out.meanAcceptedTokens).toBeGreaterThan(1);
+    const empty = JSON.parse((await trbench(['generate', '--prompt', '', '--max-new-tokens', '1', '--json'])).stdout);
+    expect(empty.promptTokenIds).toEqual([1]);
   });
 
   it('--check-lossless adds losslessIdentical for a speculative method', async () => {

@@ -6,5 +6,10 @@ import './lookahead.ts';
 import './rest.ts';
 import './suffix.ts';
 import './sps.ts';
+import './ngram-simple.ts';
+import './ngram-map-k.ts';
+import './ngram-map-k4v.ts';
+import './ngram-mod.ts';
+import './ngram-cache.ts';
 
 export * from './registry.ts';
