@@ -5,7 +5,7 @@ import {
   type Draft,
   type ModelInfo,
   type Predictions,
-  rankLogitsRow,
+  rankLogitsRows,
   type TargetModel,
   type TargetModelOptions,
   TrbenchError,
@@ -317,6 +317,6 @@ export class LlamaCppModel implements TargetModel {
       this.logitsRows = rows;
     }
     const V = this.vocabSize;
-    for (let i = 0; i < n; i++) rankLogitsRow(this.logitsView, i * V, V, out, firstRow + i, withLogSumExp);
+    rankLogitsRows(this.logitsView, 0, V, n, out, firstRow, withLogSumExp);
   }
 }
