@@ -81,7 +81,7 @@ describe('rankLogitsRow', () => {
   it('matches the reference on wide rows of every kind, every k, at any offset and row count', () => {
     const rnd = lcg(777);
     for (let trial = 0; trial < 60; trial++) {
-      const vocab = [256, 257, 1000, 4099, 32000][trial % 5];
+      const vocab = [2048, 2051, 4099, 9000, 32000][trial % 5];
       const k = [1, 2, 8, 10, 16, 17, 33][trial % 7];
       const rows = 1 + (trial % 3);
       const pad = trial % 5; // unaligned offsets force the copy path
@@ -114,7 +114,7 @@ describe('rankLogitsRow', () => {
 
   it('gives the same answer when the row already sits in the kernel memory (no copy)', () => {
     const kernel = RankKernel.get() as RankKernel;
-    const vocab = 5000;
+    const vocab = 9000;
     const rnd = lcg(9);
     const row = makeRow(0, vocab, rnd);
     kernel.reserve((1 << 20) + vocab * 4);

@@ -43,8 +43,10 @@ export class Predictions {
   }
 }
 
-/** Below this vocabulary the plain scalar scan is as fast as the SIMD path (and needs no copy). */
-const KERNEL_MIN_VOCAB = 256;
+/** Below this vocabulary the plain scalar scan is faster than the SIMD path (its copy and calls dominate). */
+const KERNEL_MIN_VOCAB = 2048;
+/** Below this vocabulary Math.exp is as fast as the SIMD exp. */
+const KERNEL_MIN_VOCAB_EXP = 256;
 
 /**
  * Fills row `row` of `out` from one row of logits: the top-k ids and their logits (bit for bit), the
@@ -69,11 +71,12 @@ export function rankLogitsRow(
  * sign bit); NaN ranks after every number, −Infinity included (so it appears only in a row with fewer
  * than k other values). When `vocab < k` the remaining ranks repeat the best id with logit −Infinity.
  *
- * How: each row is copied into the WebAssembly memory of {@link RankKernel} (unless it is already there),
- * whose SIMD loop skips every 16-float block with no value above the current k-th logit; the few other
- * blocks go through the scalar insertion. Log-sum-exp (NaN logits excluded; −Infinity for a row without
- * a finite logit) is computed in f64 with an error below 1e-9 relative on Σ exp (rank-kernel.ts).
- * Falls back to the same scan in plain JS where SIMD WebAssembly is missing or the vocabulary is tiny.
+ * How: each row goes through the WebAssembly memory of {@link RankKernel} in 32 KB chunks (copied unless
+ * the row already is there; a chunk stays in cache for the scan right after its copy), whose SIMD loop
+ * skips every 16-float block with no value above the current k-th logit; the few other blocks go through
+ * the scalar insertion. Log-sum-exp (NaN logits excluded; −Infinity for a row without a finite logit) is
+ * computed in f64 with an error below 1e-9 relative on Σ exp (rank-kernel.ts). Falls back to the same
+ * scan in plain JS where SIMD WebAssembly is missing or the vocabulary is tiny.
  */
 export function rankLogitsRows(
   logits: Float32Array,
@@ -84,20 +87,14 @@ export function rankLogitsRows(
   firstRow: number,
   withLogSumExp = false,
 ): void {
-  const kernel = vocab >= KERNEL_MIN_VOCAB ? RankKernel.get() : null;
+  const k = Math.min(out.k, vocab);
+  const ids = out.topIds;
+  const vals = out.topLogits;
   for (let r = 0; r < rows; r++) {
     const row = firstRow + r;
     const base = row * out.k;
-    const k = Math.min(out.k, vocab);
     const src = offset + r * vocab;
-    if (kernel === null) {
-      selectTopKScalar(logits, src, 0, vocab, k, out.topIds, out.topLogits, base, 0);
-    } else {
-      const at = kernelRow(kernel, logits, src, vocab);
-      selectTopKKernel(kernel, at, vocab, k, out.topIds, out.topLogits, base);
-    }
-    const ids = out.topIds;
-    const vals = out.topLogits;
+    selectTopK(logits, src, vocab, k, ids, vals, base);
     for (let i = k; i < out.k; i++) {
       // Vocabulary smaller than k: pad with the best candidate so rows stay well-formed.
       ids[base + i] = ids[base];
@@ -109,6 +106,31 @@ export function rankLogitsRows(
 }
 
 /**
+ * Top `k` (≤ vocab) ids of one row in rank order (the tie rule of {@link rankLogitsRows}) into
+ * `ids[base…]`, their logits into `vals[base…]`; also for callers with a width of their own (top-k sampling).
+ */
+export function selectTopK(logits: Float32Array, offset: number, vocab: number, k: number, ids: Int32Array, vals: Float32Array, base: number): void {
+  const kernel = vocab >= KERNEL_MIN_VOCAB ? RankKernel.get() : null;
+  if (kernel === null) {
+    selectTopKScalar(logits, offset, 0, vocab, k, ids, vals, base, 0);
+    return;
+  }
+  const inPlace = inKernel(kernel, logits, offset);
+  if (inPlace >= 0) {
+    selectTopKKernel(kernel, inPlace, 0, vocab, k, ids, vals, base, 0);
+    return;
+  }
+  const chunk = Math.max(CHUNK, Math.ceil(k / SCAN_BLOCK) * SCAN_BLOCK);
+  kernel.reserve(chunk * 4);
+  for (let c0 = 0; c0 < vocab; c0 += chunk) {
+    const c1 = Math.min(vocab, c0 + chunk);
+    kernel.floats.set(logits.subarray(offset + c0, offset + c1), 0);
+    // Chunk index i holds token c0 + i: `at` = −c0 keeps ids global.
+    selectTopKKernel(kernel, -c0, c0, c1, k, ids, vals, base, c0 === 0 ? 0 : k);
+  }
+}
+
+/**
  * log Σ exp(logits·invT) of one row whose largest non-NaN logit is `max` (e.g. the top-1 logit of its
  * ranked row): NaN logits are excluded, a row without a finite maximum gives −Infinity (all −Infinity
  * or NaN) or +Infinity. Error below 1e-9 relative on the sum (rank-kernel.ts).
@@ -116,38 +138,58 @@ export function rankLogitsRows(
 export function logSumExpWithMax(logits: Float32Array, offset: number, vocab: number, max: number, invT: number): number {
   if (!(max > -Infinity)) return -Infinity;
   if (max === Infinity) return Infinity;
-  return max * invT + Math.log(sumExpWithMax(logits, offset, vocab, max, invT));
+  return max * invT + Math.log(expTerms(logits, offset, vocab, max, invT, null));
 }
 
-/** Σ exp((x − max)·invT) over a row (terms below e⁻⁶⁰ and NaN dropped); `max` finite. */
-export function sumExpWithMax(logits: Float32Array, offset: number, vocab: number, max: number, invT: number): number {
-  const kernel = vocab >= KERNEL_MIN_VOCAB ? RankKernel.get() : null;
+/**
+ * `weights[t] = exp((logits[offset + t] − max)·invT)` for the whole row (0 below e⁻⁶⁰ and for NaN); returns
+ * their sum. `max` finite.
+ */
+export function expWeights(logits: Float32Array, offset: number, vocab: number, max: number, invT: number, weights: Float64Array): number {
+  return expTerms(logits, offset, vocab, max, invT, weights);
+}
+
+/** Floats per copied chunk: 32 KB, so that the copy is still in L1/L2 when the SIMD loop reads it. */
+const CHUNK = 8192;
+
+/** Σ exp((x − max)·invT) over a row (terms below e⁻⁶⁰ and NaN dropped), each term also into `weights` if given. */
+function expTerms(logits: Float32Array, offset: number, vocab: number, max: number, invT: number, weights: Float64Array | null): number {
+  const kernel = vocab >= KERNEL_MIN_VOCAB_EXP ? RankKernel.get() : null;
   let sum = 0;
-  let from = 0;
+  let done = 0;
   if (kernel !== null) {
-    const at = kernelRow(kernel, logits, offset, vocab);
-    from = vocab - (vocab & 3);
-    sum = kernel.sumExp(at, at + from, max, invT);
+    const inPlace = inKernel(kernel, logits, offset);
+    const chunk = inPlace >= 0 ? vocab : CHUNK;
+    // Chunk floats at [at, at + chunk), their f64 terms at doubles [dst, dst + chunk), both 16-byte aligned.
+    const at = inPlace >= 0 ? inPlace : 0;
+    const dst = Math.ceil((at + chunk) / 4) * 2;
+    if (weights !== null || inPlace < 0) kernel.reserve(Math.max((at + chunk) * 4, weights !== null ? (dst + chunk) * 8 : 0));
+    const whole = vocab - (vocab & 3);
+    for (let c0 = 0; c0 < whole; c0 += chunk) {
+      const c1 = Math.min(whole, c0 + chunk);
+      if (inPlace < 0) kernel.floats.set(logits.subarray(offset + c0, offset + c1), 0);
+      if (weights === null) sum += kernel.sumExp(at, at + c1 - c0, max, invT);
+      else {
+        sum += kernel.expInto(at, at + c1 - c0, max, invT, dst);
+        weights.set(kernel.doubles.subarray(dst, dst + c1 - c0), c0);
+      }
+    }
+    done = whole;
   }
-  for (let t = from; t < vocab; t++) {
+  for (let t = done; t < vocab; t++) {
     const d = (logits[offset + t] - max) * invT;
-    if (d > -60) sum += Math.exp(d);
+    const w = d > -60 ? Math.exp(d) : 0;
+    if (weights !== null) weights[t] = w;
+    sum += w;
   }
   return sum;
 }
 
-/**
- * Where row `[offset, offset + vocab)` of `logits` sits in the kernel's memory: in place when `logits`
- * already is a view of it (and 16-byte aligned), else copied to the start of the kernel's memory.
- */
-function kernelRow(kernel: RankKernel, logits: Float32Array, offset: number, vocab: number): number {
-  if (logits.buffer === kernel.floats.buffer) {
-    const at = logits.byteOffset / 4 + offset;
-    if ((at & 3) === 0) return at;
-  }
-  kernel.reserve(vocab * 4);
-  kernel.floats.set(logits.subarray(offset, offset + vocab), 0);
-  return 0;
+/** Index of `logits[offset]` in the kernel's floats when `logits` is a view of its memory (16-byte aligned), else −1. */
+function inKernel(kernel: RankKernel, logits: Float32Array, offset: number): number {
+  if (logits.buffer !== kernel.floats.buffer) return -1;
+  const at = logits.byteOffset / 4 + offset;
+  return (at & 3) === 0 ? at : -1;
 }
 
 /** `a` ranks before `b` among values (ids aside): greater, and any number before NaN. */
@@ -156,14 +198,14 @@ function before(a: number, b: number): boolean {
 }
 
 /**
- * Scalar selection of the top `k` of `x[at + from … at + vocab)` into `ids/vals[base…]`, given `filled`
- * candidates already there (ids relative to `at`). Returns nothing; leaves `k` filled when vocab ≥ k.
+ * Scalar selection over tokens `[from, to)` of a row whose token t is `x[at + t]`, into `ids/vals[base…]`
+ * which already hold `filled` candidates in rank order.
  */
 function selectTopKScalar(
   x: Float32Array,
   at: number,
   from: number,
-  vocab: number,
+  to: number,
   k: number,
   ids: Int32Array,
   vals: Float32Array,
@@ -171,7 +213,7 @@ function selectTopKScalar(
   filled: number,
 ): void {
   let kth = filled === k ? vals[base + k - 1] : Number.NaN;
-  for (let t = from; t < vocab; t++) {
+  for (let t = from; t < to; t++) {
     const v = x[at + t];
     // Strictly before: an equal logit seen later has a higher id, so it ranks after the one stored.
     if (filled === k && !before(v, kth)) continue;
@@ -188,26 +230,32 @@ function selectTopKScalar(
   }
 }
 
-/** Top-k of the `vocab` floats at `kernel.floats[at…]`: SIMD skip of blocks that cannot enter the top-k. */
+/**
+ * As {@link selectTopKScalar} on data in the kernel's memory (token t at `kernel.floats[at + t]`, `at + from`
+ * a multiple of 4): scalar until k are filled, then the SIMD skip over whole 16-float blocks.
+ */
 function selectTopKKernel(
   kernel: RankKernel,
   at: number,
-  vocab: number,
+  from: number,
+  to: number,
   k: number,
   ids: Int32Array,
   vals: Float32Array,
   base: number,
+  filled: number,
 ): void {
   const x = kernel.floats;
-  // The first k fill the list; scalar up to the first block boundary (relative to the row start).
-  const blockStart = Math.min(vocab, Math.ceil(k / SCAN_BLOCK) * SCAN_BLOCK);
-  selectTopKScalar(x, at, 0, blockStart, k, ids, vals, base, 0);
-  const blockEnd = blockStart + Math.floor((vocab - blockStart) / SCAN_BLOCK) * SCAN_BLOCK;
-  let t = blockStart;
+  let t = from;
+  if (filled < k) {
+    t = Math.min(to, from + Math.ceil(k / SCAN_BLOCK) * SCAN_BLOCK);
+    selectTopKScalar(x, at, from, t, k, ids, vals, base, filled);
+  }
+  const blockEnd = t + Math.floor((to - t) / SCAN_BLOCK) * SCAN_BLOCK;
   while (t < blockEnd) {
     const kth = vals[base + k - 1];
     if (Number.isNaN(kth)) {
-      // A NaN k-th value (a row with fewer than k numbers so far): every number beats it, no block skips.
+      // A NaN k-th value (fewer than k numbers so far): every number beats it, no block can be skipped.
       selectTopKScalar(x, at, t, blockEnd, k, ids, vals, base, k);
       t = blockEnd;
       break;
@@ -217,48 +265,5 @@ function selectTopKKernel(
     selectTopKScalar(x, at, t, t + SCAN_BLOCK, k, ids, vals, base, k);
     t += SCAN_BLOCK;
   }
-  selectTopKScalar(x, at, blockEnd, vocab, k, ids, vals, base, k);
-}
-
-/**
- * Top `k` ids of one row in rank order (the tie rule of {@link Predictions}) into `ids[base…]`, their
- * logits into `vals[base…]`; for callers that need a top-k of their own width (top-k sampling).
- */
-export function selectTopK(
-  logits: Float32Array,
-  offset: number,
-  vocab: number,
-  k: number,
-  ids: Int32Array,
-  vals: Float32Array,
-  base: number,
-): void {
-  const kernel = vocab >= KERNEL_MIN_VOCAB && k <= 64 ? RankKernel.get() : null;
-  if (kernel === null) selectTopKScalar(logits, offset, 0, vocab, k, ids, vals, base, 0);
-  else selectTopKKernel(kernel, kernelRow(kernel, logits, offset, vocab), vocab, k, ids, vals, base);
-}
-
-/**
- * `weights[t] = exp((logits[offset + t] − max)·invT)` for the whole row (0 below e⁻⁶⁰ and for NaN); returns
- * their sum. `max` finite.
- */
-export function expWeights(logits: Float32Array, offset: number, vocab: number, max: number, invT: number, weights: Float64Array): number {
-  const kernel = vocab >= KERNEL_MIN_VOCAB ? RankKernel.get() : null;
-  let sum = 0;
-  let from = 0;
-  if (kernel !== null) {
-    const at = kernelRow(kernel, logits, offset, vocab);
-    const dst = Math.ceil((at + vocab) / 4) * 2; // doubles, past the row, 16-byte aligned
-    kernel.reserve((dst + vocab) * 8);
-    from = vocab - (vocab & 3);
-    sum = kernel.expInto(at, at + from, max, invT, dst);
-    weights.set(kernel.doubles.subarray(dst, dst + from), 0);
-  }
-  for (let t = from; t < vocab; t++) {
-    const d = (logits[offset + t] - max) * invT;
-    const w = d > -60 ? Math.exp(d) : 0;
-    weights[t] = w;
-    sum += w;
-  }
-  return sum;
+  selectTopKScalar(x, at, blockEnd, to, k, ids, vals, base, k);
 }

@@ -96,6 +96,8 @@ export class ProcessedDistribution {
   private readonly position: Int32Array;
   private readonly order: Int32Array;
   private readonly topValues: Float32Array;
+  /** `ids` and `position` are the identity over the whole vocabulary (a temperature-only build). */
+  private identityOrder = false;
 
   constructor(vocabSize: number) {
     this.vocabSize = vocabSize;
@@ -113,7 +115,6 @@ export class ProcessedDistribution {
    */
   build(logits: Float32Array, offset: number, options: SamplingOptions): void {
     const V = this.vocabSize;
-    for (let i = 0; i < this.size; i++) this.position[this.ids[i]] = -1;
     const limit = options.topK > 0 && options.topK < V ? options.topK : V;
     const order = this.order;
     const invT = 1 / options.temperature;
@@ -121,6 +122,9 @@ export class ProcessedDistribution {
       this.buildTemperatureOnly(logits, offset, invT);
       return;
     }
+    if (this.identityOrder) this.position.fill(-1);
+    else for (let i = 0; i < this.size; i++) this.position[this.ids[i]] = -1;
+    this.identityOrder = false;
     if (limit < V) {
       selectTopK(logits, offset, V, limit, order, this.topValues, 0);
     } else {
@@ -170,9 +174,14 @@ export class ProcessedDistribution {
       for (let t = 0; t < V; t++) weights[t] = logits[offset + t] === max ? 1 : 0;
       for (let t = 0; t < V; t++) mass += weights[t];
     }
-    for (let t = 0; t < V; t++) {
-      this.ids[t] = t;
-      this.position[t] = t;
+    if (!this.identityOrder) {
+      const ids = this.ids;
+      const position = this.position;
+      for (let t = 0; t < V; t++) {
+        ids[t] = t;
+        position[t] = t;
+      }
+      this.identityOrder = true;
     }
     this.size = V;
     this.mass = mass;
