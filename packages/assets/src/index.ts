@@ -19,11 +19,14 @@ export { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 export { convertLlama2cToGguf, type Llama2cConfig, readLlama2cConfig, readLlama2cTokenizer } from './llama2c.ts';
 export {
   type LlamaShape,
+  MAX_TWIN_VOCAB,
   NAMED_TWIN_SHAPES,
   type ParsedModelSpec,
   parseModelSpec,
   STORIES260K_SHAPE,
+  STORIES260K_VOCAB,
   shapeString,
+  type TwinShape,
   type TwinSpec,
   twinShapeProblem,
 } from './model-spec.ts';

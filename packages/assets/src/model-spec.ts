@@ -13,13 +13,27 @@ export interface LlamaShape {
 /** stories260K's shape: every twin must be at least this large in every dimension. */
 export const STORIES260K_SHAPE: LlamaShape = { dim: 64, layers: 5, heads: 8, kvHeads: 4, ffn: 172 };
 
-/** Twin shapes known by name (published configs of the models they stand in for). */
-export const NAMED_TWIN_SHAPES: Readonly<Record<string, LlamaShape>> = {
-  'vicuna-7b': { dim: 4096, layers: 32, heads: 32, kvHeads: 32, ffn: 11008 },
-  'vicuna-13b': { dim: 5120, layers: 40, heads: 40, kvHeads: 40, ffn: 13824 },
-  'vicuna-33b': { dim: 6656, layers: 60, heads: 52, kvHeads: 52, ffn: 17920 },
-  'llama-3-8b': { dim: 4096, layers: 32, heads: 32, kvHeads: 8, ffn: 14336 },
-  'tinyllama-1.1b': { dim: 2048, layers: 22, heads: 32, kvHeads: 4, ffn: 5632 },
+/** stories260K's vocabulary: a twin's default, and the real tokens of every twin. */
+export const STORIES260K_VOCAB = 512;
+
+/** Largest vocabulary a twin may have (Gemma's 256,000 fits). */
+export const MAX_TWIN_VOCAB = 262_144;
+
+/**
+ * A twin's shape: a llama shape and a vocabulary. Above stories260K's 512 tokens the twin has an untied
+ * LM head whose extra tokens are never generated (`twin/layout.ts`).
+ */
+export interface TwinShape extends LlamaShape {
+  vocab: number;
+}
+
+/** Twin shapes known by name (published configs of the models they stand in for, vocabulary included). */
+export const NAMED_TWIN_SHAPES: Readonly<Record<string, TwinShape>> = {
+  'vicuna-7b': { dim: 4096, layers: 32, heads: 32, kvHeads: 32, ffn: 11008, vocab: 32_000 },
+  'vicuna-13b': { dim: 5120, layers: 40, heads: 40, kvHeads: 40, ffn: 13824, vocab: 32_000 },
+  'vicuna-33b': { dim: 6656, layers: 60, heads: 52, kvHeads: 52, ffn: 17920, vocab: 32_000 },
+  'llama-3-8b': { dim: 4096, layers: 32, heads: 32, kvHeads: 8, ffn: 14336, vocab: 128_256 },
+  'tinyllama-1.1b': { dim: 2048, layers: 22, heads: 32, kvHeads: 4, ffn: 5632, vocab: 32_000 },
 };
 
 /** A model derived from stories260K: a layer-dropped and/or re-typed copy. */
@@ -40,24 +54,36 @@ export interface TwinSpec {
   name: string;
   /** Canonical spec (explicit shape), e.g. `twin:d4096-l32-h32-kv32-f11008:f16`. */
   canonical: string;
-  /** `d<D>-l<L>-h<H>-kv<KV>-f<F>`. */
+  /** `d<D>-l<L>-h<H>-kv<KV>-f<F>[-v<V>]` (`-v` only when V is not 512). */
   shapeString: string;
-  shape: LlamaShape;
+  shape: TwinShape;
   type: WeightType;
 }
 
 export type ParsedModelSpec = DerivedSpec | TwinSpec;
 
-const SHAPE_RE = /^d(\d+)-l(\d+)-h(\d+)-kv(\d+)-f(\d+)$/;
+const SHAPE_RE = /^d(\d+)-l(\d+)-h(\d+)-kv(\d+)-f(\d+)(?:-v(.*))?$/;
 
-export function shapeString(s: LlamaShape): string {
-  return `d${s.dim}-l${s.layers}-h${s.heads}-kv${s.kvHeads}-f${s.ffn}`;
+/** `d<D>-l<L>-h<H>-kv<KV>-f<F>`, with `-v<V>` when a vocabulary other than stories260K's 512 is given. */
+export function shapeString(s: LlamaShape & { vocab?: number }): string {
+  const v = s.vocab !== undefined && s.vocab !== STORIES260K_VOCAB ? `-v${s.vocab}` : '';
+  return `d${s.dim}-l${s.layers}-h${s.heads}-kv${s.kvHeads}-f${s.ffn}${v}`;
+}
+
+/** The vocabulary of a `-v<V>` suffix, or why it is not one. */
+function parseVocab(text: string): number | string {
+  const what = `vocabulary ${JSON.stringify(`-v${text}`)}`;
+  if (!/^\d+$/.test(text)) return `${what} is not a positive integer`;
+  const v = Number(text);
+  if (v < STORIES260K_VOCAB) return `${what} is below stories260K's ${STORIES260K_VOCAB} tokens`;
+  if (v > MAX_TWIN_VOCAB) return `${what} is above the largest twin vocabulary, ${MAX_TWIN_VOCAB}`;
+  return v;
 }
 
 function twinError(spec: string, why: string): TrbenchError {
   return new TrbenchError(
     `bad twin spec ${JSON.stringify(spec)}: ${why}; expected twin:<shape>[:<type>] with <shape> one of ` +
-      `${Object.keys(NAMED_TWIN_SHAPES).join(', ')} or d<D>-l<L>-h<H>-kv<KV>-f<F> (e.g. d256-l6-h16-kv8-f688), ` +
+      `${Object.keys(NAMED_TWIN_SHAPES).join(', ')} or d<D>-l<L>-h<H>-kv<KV>-f<F>[-v<V>] (e.g. d256-l6-h16-kv8-f688, vocabulary V ${STORIES260K_VOCAB}..${MAX_TWIN_VOCAB}, default ${STORIES260K_VOCAB}), ` +
       `<type> one of ${WEIGHT_TYPES.join(', ')} (default f16)`,
   );
 }
@@ -67,7 +93,7 @@ function twinError(spec: string, why: string): TrbenchError {
  * KV heads must fit in the twin's heads with the twin's own grouping; its RoPE pairs must land on pairs
  * of the same frequency (head size a multiple of stories260K's 8); block types need rows of 32.
  */
-export function twinShapeProblem(s: LlamaShape, type: WeightType): string | null {
+export function twinShapeProblem(s: TwinShape, type: WeightType): string | null {
   const src = STORIES260K_SHAPE;
   for (const [field, v] of Object.entries(s)) if (!Number.isSafeInteger(v) || v <= 0) return `${field} ${v} is not a positive integer`;
   if (s.dim < src.dim) return `width ${s.dim} is below stories260K's ${src.dim}`;
@@ -82,6 +108,8 @@ export function twinShapeProblem(s: LlamaShape, type: WeightType): string | null
   if (head % srcHead !== 0) return `head size ${head} (${s.dim}/${s.heads}) is not a multiple of stories260K's ${srcHead}`;
   if ((type === 'q8_0' || type === 'q4_0') && (s.dim % 32 !== 0 || s.ffn % 32 !== 0))
     return `${type} needs the width and FFN width to be multiples of 32 (got ${s.dim} and ${s.ffn})`;
+  if (s.vocab > STORIES260K_VOCAB && s.dim < src.dim + 32)
+    return `a vocabulary above ${STORIES260K_VOCAB} needs a width of at least ${src.dim + 32} (its extra tokens read a spare block of 32 residual dims), got ${s.dim}`;
   return null;
 }
 
@@ -89,13 +117,15 @@ function parseTwin(spec: string): TwinSpec {
   const parts = spec.slice('twin:'.length).split(':');
   if (parts.length > 2 || parts[0] === '') throw twinError(spec, 'wrong number of parts');
   const [shapePart, typePart] = parts;
-  let shape: LlamaShape;
+  let shape: TwinShape;
   if (Object.hasOwn(NAMED_TWIN_SHAPES, shapePart)) shape = NAMED_TWIN_SHAPES[shapePart];
   else {
     const m = SHAPE_RE.exec(shapePart);
     if (!m) throw twinError(spec, `unknown shape ${JSON.stringify(shapePart)}`);
-    const [dim, layers, heads, kvHeads, ffn] = m.slice(1).map(Number);
-    shape = { dim, layers, heads, kvHeads, ffn };
+    const [dim, layers, heads, kvHeads, ffn] = m.slice(1, 6).map(Number);
+    const vocab = m[6] === undefined ? STORIES260K_VOCAB : parseVocab(m[6]);
+    if (typeof vocab === 'string') throw twinError(spec, vocab);
+    shape = { dim, layers, heads, kvHeads, ffn, vocab };
   }
   const type = (typePart ?? 'f16') as WeightType;
   if (!(WEIGHT_TYPES as readonly string[]).includes(type)) throw twinError(spec, `unknown type ${JSON.stringify(typePart)}`);

@@ -13,6 +13,7 @@ import {
 import { GGML_TYPE, type GpuChoice, type LlamaBatch, type LlamaLibrary, loadLlamaLibrary } from '@trbench/libllama';
 import { Vocabulary } from '@trbench/tokenizer';
 import koffi from 'koffi';
+import { EngineTopK, type RankChoice, resolveRankPath } from './engine-topk.ts';
 import { SeqEncoder } from './seq-encoding.ts';
 
 export interface LlamaCppModelOptions extends TargetModelOptions {
@@ -40,6 +41,16 @@ export interface LlamaCppModelOptions extends TargetModelOptions {
   flashAttention?: 'auto' | 'on' | 'off';
   /** Extra token ids that end generation besides the vocabulary's end-of-generation set. */
   extraStopTokens?: number[];
+  /**
+   * Where each node's top-k is computed (default `auto`: engine on a GPU build, host on the CPU build).
+   * `engine` runs a `top_k` sampler chain in llama.cpp's graph and copies only k ids + logits per node.
+   */
+  rank?: RankChoice;
+  /**
+   * With `exposeLogits`: the top-k of the sampling the caller does (0 = whole vocabulary). The engine path
+   * keeps max(topK, samplingTopK) ranks per node and samples exactly over them; it cannot serve 0.
+   */
+  samplingTopK?: number;
 }
 
 /**
@@ -74,6 +85,13 @@ export class LlamaCppModel implements TargetModel {
   private lastSeqCount = 0;
   private disposed = false;
   private readonly vocabulary: Vocabulary;
+  /** Present on the engine ranking path. */
+  private readonly engine: EngineTopK | null;
+  /** Sequence id no sampler is attached to: carried by one node, it makes llama.cpp copy raw logits too. */
+  private readonly rawLogitsSeq: number;
+  /** The last evaluation fell back to raw logits (a tie at the engine's last rank): nodeLogits gives raw rows. */
+  private rawRows = false;
+  private engineFallbacks = 0;
 
   private constructor(lib: LlamaLibrary, model: unknown, options: LlamaCppModelOptions) {
     this.lib = lib;
@@ -84,7 +102,15 @@ export class LlamaCppModel implements TargetModel {
     const contextSize = options.contextSize ?? trainCtx;
     this.maxDraftNodes = options.maxDraftNodes;
     this.topK = options.topK;
-    const sequences = Math.min(Number(f.llama_max_parallel_sequences()), SeqEncoder.sequencesNeeded(options.maxDraftNodes));
+    const rank = resolveRankPath(options.rank ?? 'auto', lib.variant !== 'cpu', {
+      exposeLogits: options.exposeLogits ?? false,
+      samplingTopK: options.samplingTopK,
+    });
+    const maxSequences = Number(f.llama_max_parallel_sequences());
+    // The engine path keeps one sequence id free of samplers for its raw-logits fallback.
+    const sequences = Math.min(maxSequences - (rank === 'engine' ? 1 : 0), SeqEncoder.sequencesNeeded(options.maxDraftNodes));
+    const seqSlots = rank === 'engine' ? sequences + 1 : sequences;
+    this.rawLogitsSeq = rank === 'engine' ? sequences : -1;
     this.batchCapacity = Math.max(options.maxDraftNodes, Math.min(512, contextSize));
 
     const cparams = f.llama_context_default_params() as Record<string, unknown>;
@@ -93,7 +119,10 @@ export class LlamaCppModel implements TargetModel {
     cparams.n_ctx = contextSize + options.maxDraftNodes;
     cparams.n_batch = this.batchCapacity;
     cparams.n_ubatch = this.batchCapacity;
-    cparams.n_seq_max = sequences;
+    cparams.n_seq_max = seqSlots;
+    // Backend samplers count an output once per sequence id it carries (a tree node carries many); 0 lifts
+    // the per-sequence limit (default 1) to n_outputs_max.
+    if (rank === 'engine') cparams.n_outputs_max_per_seq = 0;
     cparams.n_threads = threads;
     cparams.n_threads_batch = threads;
     // Tree attention needs coupled sequences in one batch, which llama.cpp only supports in unified mode.
@@ -112,15 +141,29 @@ export class LlamaCppModel implements TargetModel {
     this.mem = f.llama_get_memory(this.ctx);
     this.vocabulary = new Vocabulary(lib, f.llama_model_get_vocab(model), options.extraStopTokens ?? []);
     this.vocabSize = this.vocabulary.size;
+    if (rank === 'engine') {
+      const width = Math.max(options.topK, options.exposeLogits ? (options.samplingTopK ?? 0) : 0);
+      this.engine = new EngineTopK(lib, this.vocabSize, width, this.batchCapacity);
+      try {
+        this.engine.attach(this.ctx, sequences, lib.lastLog);
+      } catch (err) {
+        f.llama_free(this.ctx);
+        this.engine.free();
+        f.llama_model_free(model);
+        throw err;
+      }
+    } else {
+      this.engine = null;
+    }
 
-    this.batch = f.llama_batch_init(this.batchCapacity, 0, sequences) as LlamaBatch;
+    this.batch = f.llama_batch_init(this.batchCapacity, 0, seqSlots) as LlamaBatch;
     const cap = this.batchCapacity;
     this.batchToken = new Int32Array(koffi.view(this.batch.token, cap * 4));
     this.batchPos = new Int32Array(koffi.view(this.batch.pos, cap * 4));
     this.batchSeqCount = new Int32Array(koffi.view(this.batch.n_seq_id, cap * 4));
     this.batchLogits = new Int8Array(koffi.view(this.batch.logits, cap));
     const seqPtrs = koffi.decode(this.batch.seq_id, koffi.array('void *', cap)) as unknown[];
-    this.batchSeqIds = seqPtrs.map((p) => new Int32Array(koffi.view(p, sequences * 4)));
+    this.batchSeqIds = seqPtrs.map((p) => new Int32Array(koffi.view(p, seqSlots * 4)));
     this.encoder = new SeqEncoder(options.maxDraftNodes, sequences);
 
     this.info = {
@@ -142,6 +185,8 @@ export class LlamaCppModel implements TargetModel {
         contextSize: this.info.contextSize,
         kvCells: f.llama_n_ctx(this.ctx) as number,
         batch: this.batchCapacity,
+        rank,
+        ...(this.engine ? { engineTopK: this.engine.keep } : {}),
       },
     };
   }
@@ -213,7 +258,7 @@ export class LlamaCppModel implements TargetModel {
         this.batchLogits[i] = out ? 1 : 0;
       }
       this.decode(n);
-      if (out) this.rankRows(n, out, start, false);
+      if (out) this.rankRows(n, out, start, false, this.committed);
       this.committed += n;
     }
     if (out) {
@@ -259,7 +304,7 @@ export class LlamaCppModel implements TargetModel {
       this.batchSeqCount[i] = count;
     }
     this.decode(n);
-    this.rankRows(n, out, 0, withLogSumExp);
+    this.rankRows(n, out, 0, withLogSumExp, L);
     out.count = n;
     out.hasLogSumExp = withLogSumExp;
     this.lastDraftCount = n;
@@ -283,10 +328,20 @@ export class LlamaCppModel implements TargetModel {
     this.lastDraftCount = 0;
   }
 
-  /** Raw logits after node `row` of the last evaluation or prefill (a view into llama.cpp's buffer, valid until the next call). */
+  /**
+   * Logits after node `row` of the last evaluation or prefill, valid until the next call. Host ranking: the
+   * raw row (a view into llama.cpp's buffer). Engine ranking: the row's top max(topK, samplingTopK)
+   * logits, -inf elsewhere, which is all that sampling with that top-k reads.
+   */
   nodeLogits(row: number): Float32Array {
+    if (this.engine && !this.rawRows) return this.engine.sparseRow(row);
     const V = this.vocabSize;
     return this.logitsView.subarray(row * V, row * V + V);
+  }
+
+  /** Evaluations on the engine path redone with raw logits because of a tie at the engine's last rank. */
+  get engineRankFallbacks(): number {
+    return this.engineFallbacks;
   }
 
   dispose(): void {
@@ -295,6 +350,7 @@ export class LlamaCppModel implements TargetModel {
     const f = this.lib.f;
     f.llama_batch_free(this.batch);
     f.llama_free(this.ctx);
+    this.engine?.free();
     f.llama_model_free(this.model);
     this.ctx = null;
     this.model = null;
@@ -306,7 +362,50 @@ export class LlamaCppModel implements TargetModel {
     if (rc !== 0) throw new Error(`llama_decode returned ${rc}: ${this.lib.lastLog()}`);
   }
 
-  private rankRows(n: number, out: Predictions, firstRow: number, withLogSumExp: boolean): void {
+  /**
+   * Fills `out` rows firstRow..firstRow+n-1 from the decode just done (batch tokens at positions from
+   * `startPos`). Engine path: from the engine's candidates; when a row's top-k is undecidable from them (a
+   * tie at the last kept rank), the batch is decoded again with the sampler-free sequence on its first
+   * token, which makes llama.cpp copy the raw logits as well, and every row is ranked on the host.
+   */
+  private rankRows(n: number, out: Predictions, firstRow: number, withLogSumExp: boolean, startPos: number): void {
+    this.rawRows = false;
+    const engine = this.engine;
+    if (engine) {
+      if (withLogSumExp) throw new Error('log-sum-exp needs whole logits rows, which the engine ranking path does not return');
+      if (engine.collect(this.ctx, n)) {
+        engine.fill(n, out, firstRow);
+        return;
+      }
+      this.decodeWithRawLogits(n, startPos);
+      this.engineFallbacks++;
+      this.rawRows = true;
+    }
+    this.rankHostRows(n, out, firstRow, withLogSumExp);
+  }
+
+  private decodeWithRawLogits(n: number, startPos: number): void {
+    const f = this.lib.f;
+    const spare = this.rawLogitsSeq;
+    // Forget the cells of the decode just done (every sequence keeps the prefix it had before it), then
+    // decode the same batch again with the spare sequence coupled to the first token's (it must hold the
+    // same prefix to be coupled).
+    f.llama_memory_seq_rm(this.mem, -1, startPos, -1);
+    f.llama_memory_seq_cp(this.mem, 0, spare, -1, -1);
+    const first = this.batchSeqIds[0];
+    if (first[0] !== 0) throw new Error('the first batch token must belong to sequence 0');
+    const count = this.batchSeqCount[0];
+    first[count] = spare;
+    this.batchSeqCount[0] = count + 1;
+    try {
+      this.decode(n);
+    } finally {
+      this.batchSeqCount[0] = count;
+      f.llama_memory_seq_rm(this.mem, spare, -1, -1);
+    }
+  }
+
+  private rankHostRows(n: number, out: Predictions, firstRow: number, withLogSumExp: boolean): void {
     const f = this.lib.f;
     const address = f.llama_get_logits_address(this.ctx) as number;
     if (address !== this.logitsAddress || n > this.logitsRows) {

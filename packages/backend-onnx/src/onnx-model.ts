@@ -4,6 +4,8 @@ import {
   type Draft,
   type ModelInfo,
   type Predictions,
+  rankLogitsRow,
+  SparseLogitsRow,
   type TargetModel,
   type TargetModelOptions,
   TrbenchError,
@@ -33,6 +35,32 @@ export interface OnnxModelOptions extends TargetModelOptions {
    * out in llama-graph.ts, slower but the place to change the attention itself. Both take the same mask.
    */
   attention?: AttentionForm;
+  /**
+   * `engine` / `auto` (default): TopK runs in the graph and only k ids + logits per row cross into
+   * JavaScript. `host`: the full logits rows are fetched and ranked by `rankLogitsRow` (the path the
+   * llama.cpp backend takes on CPU; for comparisons).
+   */
+  rank?: 'host' | 'engine' | 'auto';
+  /**
+   * With `exposeLogits`: the top-k of the sampling the caller does (0 = whole vocabulary). Above 0, the
+   * graph's TopK keeps max(topK, samplingTopK) per row and `nodeLogits` gives those (exact for that
+   * sampling) instead of fetching every row of logits.
+   */
+  samplingTopK?: number;
+}
+
+/** How an ONNX model ranks and which logits it fetches, from its options. */
+function rankingPlan(options: OnnxModelOptions, vocab: number) {
+  const rank = options.rank ?? 'auto';
+  if (rank !== 'host' && rank !== 'engine' && rank !== 'auto')
+    throw new TrbenchError(`unknown ranking path ${JSON.stringify(rank)}: expected host, engine or auto`);
+  const path = rank === 'host' ? ('host' as const) : ('engine' as const);
+  const samplingTopK = options.exposeLogits ? (options.samplingTopK ?? 0) : 0;
+  // Sampling with a top-k needs only that many logits per row, which the graph's TopK already returns.
+  const sparseSampling = path === 'engine' && samplingTopK > 0 && !options.keepLogits;
+  const width = Math.min(Math.max(options.topK, sparseSampling ? samplingTopK : 0), vocab);
+  const fullRows = options.keepLogits === true || path === 'host' || (options.exposeLogits === true && !sparseSampling);
+  return { path, width, fullRows, sparseSampling };
 }
 
 const PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'cuda'];
@@ -74,6 +102,7 @@ export class OnnxModel implements TargetModel {
   private readonly topLogitsBuf: Float32Array;
   private readonly lseBuf: Float32Array;
   private readonly logitsBuf: Float32Array | null;
+  private readonly rankPath: 'host' | 'engine';
   private readonly feeds: Record<string, Tensor> = {};
   private readonly fetches: Record<string, Tensor | null> = {};
   private committed = 0;
@@ -89,7 +118,9 @@ export class OnnxModel implements TargetModel {
     this.vocabulary = vocabulary;
     this.topK = options.topK;
     this.maxDraftNodes = options.maxDraftNodes;
-    this.k = Math.min(options.topK, config.vocabSize);
+    const plan = rankingPlan(options, config.vocabSize);
+    this.rankPath = plan.path;
+    this.k = plan.width;
     this.kvDim = config.kvHeads * config.headDim;
     this.batch = Math.max(options.maxDraftNodes, Math.min(256, contextSize));
     const kvRows = contextSize + options.maxDraftNodes;
@@ -103,8 +134,15 @@ export class OnnxModel implements TargetModel {
     this.topIdsBuf = new Int32Array(B * this.k);
     this.topLogitsBuf = new Float32Array(B * this.k);
     this.lseBuf = new Float32Array(B);
-    this.logitsBuf = options.keepLogits || options.exposeLogits ? new Float32Array(B * config.vocabSize) : null;
+    this.logitsBuf = plan.fullRows ? new Float32Array(B * config.vocabSize) : null;
     if (this.logitsBuf) this.nodeLogits = (row: number) => this.logitsRow(row);
+    else if (plan.sparseSampling) {
+      const sparse = new SparseLogitsRow(config.vocabSize, this.k);
+      this.nodeLogits = (row: number) => {
+        if (row < 0 || row >= this.lastRows) throw new RangeError(`row ${row} outside the last forward's ${this.lastRows} rows`);
+        return sparse.write(this.topIdsBuf, this.topLogitsBuf, row * this.k, this.k);
+      };
+    }
     this.info = {
       name: options.name,
       path: options.path,
@@ -118,7 +156,16 @@ export class OnnxModel implements TargetModel {
       version: ortVersion(),
       device: provider,
       threads,
-      settings: { graph: 'trbench llama', attention: options.attention ?? 'op', precision: 'fp32', kvCache: 'f32', contextSize, batch: B },
+      settings: {
+        graph: 'trbench llama',
+        attention: options.attention ?? 'op',
+        precision: 'fp32',
+        kvCache: 'f32',
+        contextSize,
+        batch: B,
+        rank: plan.path,
+        ...(plan.path === 'engine' ? { engineTopK: this.k } : {}),
+      },
     };
   }
 
@@ -151,7 +198,11 @@ export class OnnxModel implements TargetModel {
     }
     let session: SyncSession;
     try {
-      const graph = buildLlamaGraph(weights, { topK: options.topK, maxPositions: contextSize, attention: options.attention });
+      const graph = buildLlamaGraph(weights, {
+        topK: rankingPlan(options, config.vocabSize).width,
+        maxPositions: contextSize,
+        attention: options.attention,
+      });
       session = SyncSession.create(graph, provider, threads);
     } catch (err) {
       vocabulary.dispose();
@@ -338,6 +389,12 @@ export class OnnxModel implements TargetModel {
 
   /** Copies rows 0..n-1 of the last forward into `out` rows first..first+n-1, enforcing the tie rule. */
   private fillPredictions(n: number, out: Predictions, first: number, withLogSumExp: boolean): void {
+    if (this.rankPath === 'host') {
+      const V = this.config.vocabSize;
+      const logits = this.logitsBuf as Float32Array;
+      for (let i = 0; i < n; i++) rankLogitsRow(logits, i * V, V, out, first + i, withLogSumExp);
+      return;
+    }
     const k = this.k;
     const ok = out.k;
     const keep = Math.min(k, ok);

@@ -11,5 +11,6 @@ export { type PairedSpeedup, pairedSpeedup, studentTCdf, studentTQuantile, type 
 export { logSumExpWithMax, Predictions, rankLogitsRow, rankLogitsRows } from './predictions.ts';
 export { ProposalDistributions } from './proposals.ts';
 export { GREEDY, ProcessedDistribution, Rng, type SamplingOptions, validateSampling } from './sampling.ts';
+export { SparseLogitsRow } from './sparse-row.ts';
 export { GreedyVerifier, SpeculativeSamplingVerifier, type Verifier } from './verifier.ts';
 export { Acceptance, verifyGreedy } from './verify.ts';

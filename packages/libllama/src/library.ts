@@ -10,6 +10,7 @@ import {
   llama_batch,
   llama_context_params,
   llama_model_params,
+  llama_sampler_chain_params,
   type ModelParams,
   PINNED,
 } from './abi.ts';
@@ -92,6 +93,20 @@ function bindFunctions(ggml: LibraryHandle, llama: LibraryHandle) {
     llama_get_logits: llama.func('float *llama_get_logits(void *ctx)'),
     /** Same symbol typed as an integer, to notice a reallocated buffer without creating objects. */
     llama_get_logits_address: llama.func('uintptr_t llama_get_logits(void *ctx)'),
+    // Backend sampling (experimental in the pinned release): a sampler chain per sequence runs in the graph.
+    llama_sampler_chain_default_params: llama.func('llama_sampler_chain_default_params', llama_sampler_chain_params, []),
+    llama_sampler_chain_init: llama.func('llama_sampler_chain_init', 'void *', [llama_sampler_chain_params]),
+    llama_sampler_chain_add: llama.func('void llama_sampler_chain_add(void *chain, void *smpl)'),
+    llama_sampler_init_top_k: llama.func('void *llama_sampler_init_top_k(int32_t k)'),
+    llama_sampler_free: llama.func('void llama_sampler_free(void *smpl)'),
+    llama_set_sampler: llama.func('bool llama_set_sampler(void *ctx, int32_t seq, void *smpl)'),
+    llama_get_sampled_candidates_ith: llama.func('int32_t *llama_get_sampled_candidates_ith(void *ctx, int32_t i)'),
+    llama_get_sampled_candidates_count_ith: llama.func('uint32_t llama_get_sampled_candidates_count_ith(void *ctx, int32_t i)'),
+    llama_get_sampled_logits_ith: llama.func('float *llama_get_sampled_logits_ith(void *ctx, int32_t i)'),
+    llama_get_sampled_logits_count_ith: llama.func('uint32_t llama_get_sampled_logits_count_ith(void *ctx, int32_t i)'),
+    /** The getters typed as integers, to locate rows and notice a moved buffer without creating objects. */
+    llama_get_sampled_candidates_address: llama.func('uintptr_t llama_get_sampled_candidates_ith(void *ctx, int32_t i)'),
+    llama_get_sampled_logits_address: llama.func('uintptr_t llama_get_sampled_logits_ith(void *ctx, int32_t i)'),
     llama_model_get_vocab: llama.func('void *llama_model_get_vocab(void *model)'),
     llama_vocab_n_tokens: llama.func('int32_t llama_vocab_n_tokens(void *vocab)'),
     llama_vocab_eos: llama.func('int32_t llama_vocab_eos(void *vocab)'),

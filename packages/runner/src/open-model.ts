@@ -4,6 +4,21 @@ import { type TargetModel, TrbenchError } from '@trbench/core';
 export const BACKENDS = ['llama.cpp', 'onnx'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
+/**
+ * Where each node's top-k is computed: `host` (full logits rows ranked in JavaScript), `engine` (inside the
+ * engine's graph: llama.cpp backend sampling, ONNX's TopK), `auto` (llama.cpp: engine on a GPU, host on
+ * the CPU; ONNX: engine). The path used is recorded in the backend settings (`rank`).
+ */
+export const RANKS = ['host', 'engine', 'auto'] as const;
+export type RankName = (typeof RANKS)[number];
+
+/** Checks a `--rank` value. */
+export function parseRank(value: string, where = '--rank'): RankName {
+  if (!(RANKS as readonly string[]).includes(value))
+    throw new TrbenchError(`${where} ${JSON.stringify(value)}: expected one of ${RANKS.join(', ')}`);
+  return value as RankName;
+}
+
 export interface OpenModelOptions {
   /** Model spec: `stories260K`, `stories260K:<layers=...|type>`, `twin:<shape>[:<type>]`, a .gguf path, or `hf:owner/repo/file.gguf`. */
   model: string;
@@ -16,6 +31,10 @@ export interface OpenModelOptions {
   contextSize?: number;
   /** The caller samples and needs node logits. */
   exposeLogits?: boolean;
+  /** With `exposeLogits`: the sampling's top-k (0 = whole vocabulary), so the engine path keeps enough ranks. */
+  samplingTopK?: number;
+  /** Ranking path; default `auto`. */
+  rank?: RankName;
 }
 
 export function parseBackend(name: string): BackendName {
@@ -39,6 +58,8 @@ export async function openModel(options: OpenModelOptions): Promise<{ model: Tar
     threads: options.threads,
     contextSize: options.contextSize,
     exposeLogits: options.exposeLogits,
+    samplingTopK: options.samplingTopK,
+    rank: options.rank,
   };
   if (options.backend === 'llama.cpp') {
     const { LlamaCppModel } = await import('@trbench/backend-llama-cpp');

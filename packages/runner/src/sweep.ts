@@ -37,6 +37,8 @@ export async function openSetup(m: ModelSetup): Promise<TargetModel> {
     topK: m.requirements.topK,
     contextSize: m.contextSize,
     exposeLogits: m.sampling !== undefined,
+    samplingTopK: m.sampling?.topK,
+    rank: m.rank,
   });
   return model;
 }

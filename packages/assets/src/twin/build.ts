@@ -3,9 +3,9 @@ import { setMetadata } from '../derived.ts';
 import { type GgufHeader, readTensorF32 } from '../gguf-read.ts';
 import type { ChunkSink, StreamTensor } from '../gguf-stream.ts';
 import type { GgufValue } from '../gguf-writer.ts';
-import { type LlamaShape, STORIES260K_SHAPE, type TwinSpec } from '../model-spec.ts';
-import { blockSize, encodeValues, FILE_TYPE, type GgmlTypeId, tensorTypeFor, typeBytes } from '../quantize.ts';
-import { TwinLayout } from './layout.ts';
+import { type LlamaShape, STORIES260K_SHAPE, STORIES260K_VOCAB, type TwinSpec } from '../model-spec.ts';
+import { blockSize, encodeValues, FILE_TYPE, GGML_TYPE, type GgmlTypeId, tensorTypeFor, typeBytes } from '../quantize.ts';
+import { ConstantChannel, TwinLayout } from './layout.ts';
 import { TWIN_SEED, Xoshiro128, zeroBlock } from './random.ts';
 
 /** Bumped whenever the bytes a twin spec produces change, so stale cache files are not reused. */
@@ -25,6 +25,10 @@ interface RowPlan {
   /** Writes row r's prefix into `out` (zeroed beforehand). */
   prefix(r: number, out: Float32Array): void;
   tailRandom: boolean;
+  /** Length of a block of given values closing every row (0: none), written after the random or zero middle. */
+  suffixLen?: number;
+  /** Writes row r's suffix into `out` (zeroed beforehand). */
+  suffix?(r: number, out: Float32Array): void;
 }
 
 const roundUp = (n: number, m: number) => Math.ceil(n / m) * m;
@@ -35,6 +39,9 @@ function planWriter(name: string, type: GgmlTypeId, plan: RowPlan): (sink: Chunk
   const zero = zeroBlock(type);
   const prefix = new Float32Array(plan.prefixLen);
   const prefixBytes = typeBytes(type, plan.prefixLen);
+  const suffixLen = plan.suffixLen ?? 0;
+  const suffix = new Float32Array(suffixLen);
+  const suffixBytes = typeBytes(type, suffixLen);
   return (sink) => {
     const rng = new Xoshiro128(TWIN_SEED, name);
     const span = (random: boolean, elements: number) => {
@@ -52,6 +59,29 @@ function planWriter(name: string, type: GgmlTypeId, plan: RowPlan): (sink: Chunk
         elements -= n;
       }
     };
+    const custom = (len: number, bytes: number, values: Float32Array) => {
+      const o = sink.reserve(bytes);
+      encodeValues(type, values, 0, len, sink.buf, o);
+      sink.advance(bytes);
+    };
+    if (suffixLen > 0) {
+      // Row by row: prefix (CUSTOM rows), random or zero middle, then the suffix.
+      for (let r = 0; r < plan.rows; r++) {
+        const k = plan.kind(r);
+        let start = 0;
+        if (k === CUSTOM) {
+          prefix.fill(0);
+          plan.prefix(r, prefix);
+          custom(plan.prefixLen, prefixBytes, prefix);
+          start = plan.prefixLen;
+        }
+        span(k === CUSTOM ? plan.tailRandom : k === RANDOM, plan.cols - start - suffixLen);
+        suffix.fill(0);
+        plan.suffix?.(r, suffix);
+        custom(suffixLen, suffixBytes, suffix);
+      }
+      return;
+    }
     let r = 0;
     while (r < plan.rows) {
       const k = plan.kind(r);
@@ -71,6 +101,36 @@ function planWriter(name: string, type: GgmlTypeId, plan: RowPlan): (sink: Chunk
       r = end;
     }
   };
+}
+
+/** llama.cpp's token type UNUSED (`LLAMA_TOKEN_TYPE_UNUSED`). */
+const TOKEN_TYPE_UNUSED = 5;
+
+/**
+ * The source's vocabulary padded to `vocab` tokens with `[PAD<id>]` entries of type UNUSED and score
+ * −1000, as llama.cpp's converter pads a vocabulary to its model's size.
+ */
+function unusedTokens(source: GgufHeader, vocab: number): Array<[string, GgufValue]> {
+  const get = (key: string) => {
+    const v = source.metadata.get(key);
+    if (!v) throw new TrbenchError(`${source.path}: metadata key ${key} is missing`);
+    return v;
+  };
+  const tokens = get('tokenizer.ggml.tokens');
+  const scores = get('tokenizer.ggml.scores');
+  const types = get('tokenizer.ggml.token_type');
+  if (tokens.type !== 'string[]' || scores.type !== 'f32[]' || types.type !== 'i32[]')
+    throw new TrbenchError(`${source.path}: the tokenizer's tokens, scores or token types have an unexpected type`);
+  const n = tokens.value.length;
+  const extra = vocab - n;
+  return [
+    ['tokenizer.ggml.tokens', { type: 'string[]', value: [...tokens.value, ...Array.from({ length: extra }, (_, i) => `[PAD${n + i}]`)] }],
+    ['tokenizer.ggml.scores', { type: 'f32[]', value: [...Array.from(scores.value), ...new Array<number>(extra).fill(-1000)] }],
+    [
+      'tokenizer.ggml.token_type',
+      { type: 'i32[]', value: [...Array.from(types.value), ...new Array<number>(extra).fill(TOKEN_TYPE_UNUSED)] },
+    ],
+  ];
 }
 
 function sourceShape(header: GgufHeader): LlamaShape {
@@ -119,13 +179,20 @@ export function buildTwin(
   const blkOf = (name: string, shape2: number[]) => blockSize(tensorTypeFor(name, shape2, spec.type));
   const read = (name: string) => readTensorF32(source, name);
   const allZero = { kind: () => ZERO, prefixLen: 0, prefix: () => {}, tailRandom: false };
-  const norm = (name: string, real: Float32Array | null) =>
+  const V = shape.vocab;
+  const wide = V > STORIES260K_VOCAB;
+  const embdType = tensorTypeFor('token_embd.weight', [V, shape.dim], spec.type);
+  const channel = wide ? new ConstantChannel(L, embdType === GGML_TYPE.F32 ? 'f32' : embdType === GGML_TYPE.F16 ? 'f16' : 'q8_0') : null;
+  /** In a wide twin, every row of a matrix reading the residual ends in zeros over the constant channel's block. */
+  const closed = (name: string, rowsCols: [number, number]) => (channel ? { suffixLen: blkOf(name, rowsCols), suffix: () => {} } : {});
+  const norm = (name: string, real: Float32Array | null, constant = 1) =>
     add(name, [shape.dim], {
       kind: () => CUSTOM,
       prefixLen: shape.dim,
       prefix: (_r, out) => {
         out.fill(1);
         if (real) for (let c = 0; c < D0; c++) out[c] = fr(real[c] * L.normScale);
+        if (channel) out[channel.column] = constant;
       },
       tailRandom: false,
     });
@@ -139,18 +206,42 @@ export function buildTwin(
         if (s >= 0 && srcData) for (let c = 0; c < D0; c++) out[c] = scale === 1 ? srcData[s * D0 + c] : fr(srcData[s * D0 + c] * scale);
       },
       tailRandom: true,
+      ...closed(name, [rows, shape.dim]),
     });
   };
 
   const embd = read('token_embd.weight');
-  const vocab = embd.length / D0;
-  add('token_embd.weight', [vocab, shape.dim], {
-    kind: () => CUSTOM,
-    prefixLen: roundUp(D0, blkOf('token_embd.weight', [vocab, shape.dim])),
+  const srcVocab = embd.length / D0;
+  if (srcVocab !== STORIES260K_VOCAB)
+    throw new TrbenchError(`${source.path}: a twin source must have stories260K's ${STORIES260K_VOCAB} tokens, got ${srcVocab}`);
+  // Extra tokens (wide twins) get random embeddings: they are never input.
+  add('token_embd.weight', [V, shape.dim], {
+    kind: (r) => (r < srcVocab ? CUSTOM : RANDOM),
+    prefixLen: roundUp(D0, blkOf('token_embd.weight', [V, shape.dim])),
     prefix: (r, out) => out.set(embd.subarray(r * D0, (r + 1) * D0)),
     tailRandom: false,
+    ...(channel && {
+      suffixLen: blockSize(embdType),
+      suffix: (_r: number, out: Float32Array) => {
+        out[out.length - 1] = channel.epsilon;
+      },
+    }),
   });
-  norm('output_norm.weight', read('output_norm.weight'));
+  norm('output_norm.weight', read('output_norm.weight'), channel?.outputNormWeight);
+  if (channel) {
+    // The untied LM head: real rows read the real dims (stories260K's tied embedding), extra rows the constant.
+    const dims: [number, number] = [V, shape.dim];
+    add('output.weight', dims, {
+      kind: (r) => (r < srcVocab ? CUSTOM : RANDOM),
+      prefixLen: roundUp(D0, blkOf('output.weight', dims)),
+      prefix: (r, out) => out.set(embd.subarray(r * D0, (r + 1) * D0)),
+      tailRandom: true,
+      suffixLen: blkOf('output.weight', dims),
+      suffix: (r, out) => {
+        if (r >= srcVocab) out[out.length - 1] = channel.headWeight;
+      },
+    });
+  }
 
   const qRows = shape.heads * h;
   const kvRows = shape.kvHeads * h;
@@ -183,6 +274,7 @@ export function buildTwin(
         if (wk && d >= 0) out.set(wk.subarray((k * h0 + d) * D0, (k * h0 + d + 1) * D0));
       },
       tailRandom: true,
+      ...closed(`${b}.attn_k.weight`, [kvRows, shape.dim]),
     });
     readsResidual(
       `${b}.attn_v.weight`,
@@ -225,6 +317,7 @@ export function buildTwin(
   const eps = source.metadata.get('llama.attention.layer_norm_rms_epsilon');
   if (eps?.type !== 'f32') throw new TrbenchError(`${source.path}: llama.attention.layer_norm_rms_epsilon is missing`);
   const keep = [...source.metadata.entries()].filter(([k]) => k.startsWith('tokenizer.') || k === 'general.architecture');
+  if (wide) keep.splice(0, keep.length, ...setMetadata(keep, unusedTokens(source, V)));
   const ctx = source.metadata.get('llama.context_length');
   const ropeBase = source.metadata.get('llama.rope.freq_base');
   const metadata = setMetadata(keep, [

@@ -85,3 +85,50 @@ export class TwinLayout {
     return end;
   }
 }
+
+/** The logit of the extra tokens of a wide twin where stories260K's final RMS scale s₀ is 1 (s₀ lies in 0.40–1.03 on the story suite). */
+export const EXTRA_TOKEN_LOGIT = -2000;
+
+/**
+ * How a wide twin (vocabulary V > stories260K's 512) keeps its extra tokens out of every result, with an
+ * untied LM head `output.weight` ([V, D]) and no change to the real tokens' logits:
+ * - the constant channel: the last residual dim c = D−1 (a spare dim, zero in a narrow twin) holds a
+ *   constant ε in every token's embedding. Nothing writes it (attn_output and ffn_down rows ≥ D0 are
+ *   zero) and nothing reads it: every matrix reading the residual has column c zero (for Q8_0/Q4_0 the
+ *   whole last block of 32 columns, so the spare block quantizes on its own);
+ * - ε is invisible to every RMSNorm: in an f32 twin ε = 2^-100, whose square underflows to exactly 0 in
+ *   f32 (ggml, ONNX Runtime and CUDA all square in f32), so every norm's mean, hence every real value,
+ *   is bit-for-bit a narrow twin's; F16 stores ε = 2^-24 (its least subnormal) and Q8_0 embeddings
+ *   127·2^-24 (block scale 2^-24): squares of 2^-48 and 2^-34 beside a mean square of order 1, below
+ *   f32's rounding, in twins whose weights are rounded anyway;
+ * - only the output norm amplifies it: its weight at c is G = √(D0/D)/ε, so the normed output holds
+ *   y_c = s·√(D0/D), stories260K's own final RMS scale s₀ (the real dims of y are s₀ times fixed vectors);
+ * - real rows of the LM head are stories260K's (tied) embedding in columns 0..D0−1, random in the other
+ *   spare dims (whose y is exactly 0) and zero at c, so the real logits are the narrow twin's; the row of
+ *   an extra token is random, like an LLM's, except W = −1000 at c: its logit is −1000·s₀ plus a random
+ *   term of order 1 (tested bounds: {@link EXTRA_TOKEN_LOGIT}). At −1000 no extra token reaches any top-k
+ *   (stories260K's logits lie within ±30) and exp(extra − max) is exactly 0 in f32 (below 2^-150 from
+ *   −104 on) and in f64 (from −746 on), so no log-sum-exp changes;
+ * - quantized heads keep W well: a Q8_0 block [0, …, 0, W] stores d = W/127 in F16 (relative error
+ *   ≤ 2^-11) and the activation block [0, …, 0, y_c] is quantized the same way; F16 holds −1000 within
+ *   2^-11. Q4_0 twins keep token_embd and output.weight in Q8_0 (as llama.cpp's quantizer does).
+ * The extra tokens' GGUF vocabulary entries are `[PAD<id>]`, type UNUSED (llama.cpp's converter pads
+ * vocabularies the same way): llama.cpp's SPM tokenizer merges only adjacent pieces whose concatenation is
+ * a token, and no split of `[PAD<id>]` is made of tokens, so no text tokenizes to them.
+ */
+export class ConstantChannel {
+  /** The residual dim carrying the constant. */
+  readonly column: number;
+  /** The constant ε each token embedding holds at {@link column} (exactly representable in `embdType`). */
+  readonly epsilon: number;
+  /** Output-norm weight at {@link column}: √(D0/D)/ε. */
+  readonly outputNormWeight: number;
+  /** LM-head weight of the extra tokens at {@link column}. */
+  readonly headWeight = EXTRA_TOKEN_LOGIT;
+
+  constructor(layout: TwinLayout, embdType: 'f32' | 'f16' | 'q8_0') {
+    this.column = layout.shape.dim - 1;
+    this.epsilon = embdType === 'f32' ? 2 ** -100 : embdType === 'f16' ? 2 ** -24 : 127 * 2 ** -24;
+    this.outputNormWeight = Math.fround(layout.normScale / this.epsilon);
+  }
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readGgufHeader } from '../gguf-read.ts';
 import { type WriteProgress, writeGgufStream } from '../gguf-stream.ts';
 import { sha256FileCached } from '../hash.ts';
-import type { TwinSpec } from '../model-spec.ts';
+import { STORIES260K_VOCAB, type TwinSpec } from '../model-spec.ts';
 import type { ResolvedModel } from '../models.ts';
 import { cacheDir } from '../paths.ts';
 import { buildTwin, TWIN_VERSION } from './build.ts';
@@ -39,7 +39,10 @@ export async function resolveTwin(spec: TwinSpec, source: ResolvedModel, onProgr
       shape: spec.shapeString,
       type: spec.type,
       generator: `trbench twin v${TWIN_VERSION}, seed 0x${TWIN_SEED.toString(16)}`,
-      note: 'computes the source model exactly in a slice of a larger llama; vocabulary 512, tied embeddings (no wide LM head)',
+      note:
+        spec.shape.vocab > STORIES260K_VOCAB
+          ? `computes the source model exactly in a slice of a larger llama; vocabulary ${spec.shape.vocab} with an untied LM head (tokens ≥ 512 unused, logits near −1000)`
+          : 'computes the source model exactly in a slice of a larger llama; vocabulary 512, tied embeddings (no wide LM head)',
     },
   };
 }

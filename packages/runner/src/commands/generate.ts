@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { numberOption, positiveInt, runCommand } from '../cli-helpers.ts';
 import { renderGenerateText, runGenerate, wantsColor } from '../generate.ts';
 import { allMethodFlags, getMethod, methodNames, parseFlagValue, parseMethodParams } from '../methods/index.ts';
-import { openModel, parseBackend } from '../open-model.ts';
+import { openModel, parseBackend, parseRank } from '../open-model.ts';
 
 /** `trbench generate`: one prompt, one method. */
 export function registerGenerateCommand(program: Command): void {
@@ -17,6 +17,7 @@ export function registerGenerateCommand(program: Command): void {
     .option('--device <name>', 'llama.cpp: auto|cuda|vulkan|cpu; onnx: cpu|webgpu|cuda')
     .option('--max-new-tokens <n>', 'tokens to generate', '128')
     .option('--threads <n>', 'CPU threads of the backend', '1')
+    .option('--rank <path>', 'where node top-k is computed: host | engine | auto (engine on a GPU, host on CPU)', 'auto')
     .option('--context-size <n>', "context length (default: the model's)")
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', '0')
     .option('--top-k <n>', 'sampling: keep the k most likely tokens (0 = off)', '0')
@@ -33,6 +34,7 @@ export function registerGenerateCommand(program: Command): void {
       const threads = positiveInt('--threads', opts.threads as string);
       const contextSize = opts.contextSize === undefined ? undefined : positiveInt('--context-size', opts.contextSize as string);
       const backend = parseBackend(String(opts.backend));
+      const rank = parseRank(String(opts.rank));
       const own = new Set(method.flags.map((f) => f.flags));
       const raw: Record<string, unknown> = {};
       for (const flag of allMethodFlags()) {
@@ -60,6 +62,8 @@ export function registerGenerateCommand(program: Command): void {
         topK: needs.topK,
         contextSize,
         exposeLogits: sampling.temperature > 0,
+        samplingTopK: sampling.topK,
+        rank,
       });
       let drafter: Awaited<ReturnType<typeof method.create>> | undefined;
       try {

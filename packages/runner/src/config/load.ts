@@ -8,7 +8,7 @@ import { loadDatasetSource } from '../datasets/load.ts';
 import { type PickRule, selectQuestions } from '../datasets/select.ts';
 import type { DatasetKind, Question } from '../datasets/types.ts';
 import { getMethod, type MethodRequirements, type MethodSpec, methodNames } from '../methods/index.ts';
-import type { BackendName } from '../open-model.ts';
+import type { BackendName, RankName } from '../open-model.ts';
 import type { TemplateName } from '../templates.ts';
 import { formatPath, issueLines } from '../validation.ts';
 import { hashOf } from './canonical-json.ts';
@@ -22,6 +22,8 @@ export interface ModelSetup {
   backend: BackendName;
   device?: string;
   threads: number;
+  /** Ranking path asked for (absent = auto). */
+  rank?: RankName;
   template: TemplateName;
   system?: string;
   contextSize?: number;
@@ -287,6 +289,7 @@ async function resolveModels(config: ConfigFile, dir: string, variants: Variant[
       backend: entry.backend,
       device: entry.device,
       threads: entry.threads,
+      ...(entry.rank !== undefined ? { rank: entry.rank } : {}),
       template: entry.template ?? resolved.defaultTemplate,
       system: entry.system,
       contextSize: entry.contextSize,
@@ -327,6 +330,8 @@ export async function loadSweepConfig(file: string, options: LoadOptions = {}): 
       backend: m.backend,
       device: m.device ?? null,
       threads: m.threads,
+      // Only when set, so configs without it keep their hash.
+      ...(m.rank !== undefined ? { rank: m.rank } : {}),
       template: m.template,
       system: m.system ?? null,
       contextSize: m.contextSize ?? null,

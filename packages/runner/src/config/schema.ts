@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SPEC_BENCH_SUBTASKS } from '../datasets/spec-bench.ts';
-import { BACKENDS } from '../open-model.ts';
+import { BACKENDS, RANKS } from '../open-model.ts';
 import { TEMPLATES } from '../templates.ts';
 
 /** Names that end up in file names and record keys. */
@@ -15,6 +15,8 @@ const modelEntry = z
     backend: z.enum(BACKENDS).default('llama.cpp'),
     device: z.string().min(1).optional(),
     threads: z.int().min(1).max(512).default(1),
+    /** Where node top-k is computed (`host`, `engine`, `auto` = engine on a GPU, host on CPU); default auto. */
+    rank: z.enum(RANKS).optional(),
     /** Default: the model's own (raw for stories260K). */
     template: z.enum(TEMPLATES).optional(),
     /** System message replacing vicuna's default, or added to chatml. */
