@@ -4,7 +4,7 @@ import {
   type Draft,
   type ModelInfo,
   type Predictions,
-  rankLogitsRow,
+  rankLogitsRows,
   SparseLogitsRow,
   type TargetModel,
   type TargetModelOptions,
@@ -37,7 +37,7 @@ export interface OnnxModelOptions extends TargetModelOptions {
   attention?: AttentionForm;
   /**
    * `engine` / `auto` (default): TopK runs in the graph and only k ids + logits per row cross into
-   * JavaScript. `host`: the full logits rows are fetched and ranked by `rankLogitsRow` (the path the
+   * JavaScript. `host`: the full logits rows are fetched and ranked by `rankLogitsRows` (the path the
    * llama.cpp backend takes on CPU; for comparisons).
    */
   rank?: 'host' | 'engine' | 'auto';
@@ -392,7 +392,7 @@ export class OnnxModel implements TargetModel {
     if (this.rankPath === 'host') {
       const V = this.config.vocabSize;
       const logits = this.logitsBuf as Float32Array;
-      for (let i = 0; i < n; i++) rankLogitsRow(logits, i * V, V, out, first + i, withLogSumExp);
+      rankLogitsRows(logits, 0, V, n, out, first, withLogSumExp);
       return;
     }
     const k = this.k;

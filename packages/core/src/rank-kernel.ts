@@ -15,8 +15,18 @@
  * The data must be in this module's memory: {@link RankKernel.floats} and {@link RankKernel.doubles} view it,
  * valid until {@link RankKernel.reserve} grows the memory (read them again after each reserve).
  */
+// The WebAssembly globals Node provides (the project's lib settings carry no DOM types): just what is used here.
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: Record<string, unknown> };
+};
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
 export class RankKernel {
-  private readonly memory: WebAssembly.Memory;
+  private readonly memory: WasmMemory;
   private readonly scanFn: (p: number, end: number, t: number) => number;
   private readonly sumExpFn: (p: number, end: number, max: number, invT: number) => number;
   private readonly expIntoFn: (p: number, end: number, max: number, invT: number, dst: number) => number;
@@ -26,7 +36,7 @@ export class RankKernel {
   private constructor() {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(assembleModule()));
     const exports = instance.exports as unknown as {
-      memory: WebAssembly.Memory;
+      memory: WasmMemory;
       scan: RankKernel['scanFn'];
       sumExp: RankKernel['sumExpFn'];
       expInto: RankKernel['expIntoFn'];
