@@ -2,6 +2,7 @@ import {
   type BackendInfo,
   checkTargetModelOptions,
   type Draft,
+  type EvaluateTiming,
   type ModelInfo,
   type Predictions,
   rankLogitsRows,
@@ -83,6 +84,8 @@ export class OnnxModel implements TargetModel {
   readonly backend: BackendInfo;
   readonly topK: number;
   readonly maxDraftNodes: number;
+  /** session.run (forward; ORT writes its outputs to the host inside it, so transfer stays 0) and ranking. */
+  readonly evaluateTiming: EvaluateTiming = { forwardMs: 0, transferMs: 0, rankMs: 0 };
   private readonly session: SyncSession;
   private readonly vocabulary: Vocabulary;
   private readonly config: LlamaConfig;
@@ -306,9 +309,13 @@ export class OnnxModel implements TargetModel {
         }
       }
     }
+    const t0 = performance.now();
     this.forward(n, L);
+    const t1 = performance.now();
     this.lastParent.set(draft.parent.subarray(0, n));
     this.fillPredictions(n, out, 0, withLogSumExp);
+    this.evaluateTiming.forwardMs = t1 - t0;
+    this.evaluateTiming.rankMs = performance.now() - t1;
     out.count = n;
     out.hasLogSumExp = withLogSumExp;
     this.lastDraftCount = n;

@@ -101,5 +101,7 @@ const msOld = median(tOld);
 const what = sampling ? `top-${k} on ${rows} rows + T=1 distribution on ${pathRows} rows` : `top-${k} on ${rows} rows`;
 console.log(`vocab ${vocab}, ${what}; median of ${repeats} warm steps; ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`);
 console.log(`  now (rankLogitsRows${sampling ? ' + ProcessedDistribution' : ''}): ${msNew.toFixed(3)} ms/step`);
-console.log(`  old (scalar scan${sampling ? ' + Math.exp' : ''}):            ${msOld.toFixed(3)} ms/step  (${(msOld / msNew).toFixed(1)}× the new time)`);
+console.log(
+  `  old (scalar scan${sampling ? ' + Math.exp' : ''}):            ${msOld.toFixed(3)} ms/step  (${(msOld / msNew).toFixed(1)}× the new time)`,
+);
 if (json) console.log(JSON.stringify({ vocab, rows, sampling, msPerStep: Number(msNew.toFixed(4)) }));

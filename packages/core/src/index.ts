@@ -6,7 +6,14 @@ export type { Drafter, DrafterContext } from './drafter.ts';
 export { TrbenchError } from './errors.ts';
 export { TokenHistory } from './history.ts';
 export { acceptHistogram, meanAcceptedTokens, StepLog, sum } from './metrics.ts';
-export { type BackendInfo, checkTargetModelOptions, type ModelInfo, type TargetModel, type TargetModelOptions } from './model.ts';
+export {
+  type BackendInfo,
+  checkTargetModelOptions,
+  type EvaluateTiming,
+  type ModelInfo,
+  type TargetModel,
+  type TargetModelOptions,
+} from './model.ts';
 export { type PairedSpeedup, pairedSpeedup, studentTCdf, studentTQuantile, type Timed } from './paired-speedup.ts';
 export { logSumExpWithMax, Predictions, rankLogitsRow, rankLogitsRows } from './predictions.ts';
 export { ProposalDistributions } from './proposals.ts';

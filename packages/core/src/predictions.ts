@@ -109,7 +109,15 @@ export function rankLogitsRows(
  * Top `k` (≤ vocab) ids of one row in rank order (the tie rule of {@link rankLogitsRows}) into
  * `ids[base…]`, their logits into `vals[base…]`; also for callers with a width of their own (top-k sampling).
  */
-export function selectTopK(logits: Float32Array, offset: number, vocab: number, k: number, ids: Int32Array, vals: Float32Array, base: number): void {
+export function selectTopK(
+  logits: Float32Array,
+  offset: number,
+  vocab: number,
+  k: number,
+  ids: Int32Array,
+  vals: Float32Array,
+  base: number,
+): void {
   const kernel = vocab >= KERNEL_MIN_VOCAB ? RankKernel.get() : null;
   if (kernel === null) {
     selectTopKScalar(logits, offset, 0, vocab, k, ids, vals, base, 0);
@@ -161,7 +169,7 @@ function expTerms(logits: Float32Array, offset: number, vocab: number, max: numb
     const inPlace = inKernel(kernel, logits, offset);
     const chunk = inPlace >= 0 ? vocab : CHUNK;
     // Chunk floats at [at, at + chunk), their f64 terms at doubles [dst, dst + chunk), both 16-byte aligned.
-    const at = inPlace >= 0 ? inPlace : 0;
+    const at = Math.max(inPlace, 0);
     const dst = Math.ceil((at + chunk) / 4) * 2;
     if (weights !== null || inPlace < 0) kernel.reserve(Math.max((at + chunk) * 4, weights !== null ? (dst + chunk) * 8 : 0));
     const whole = vocab - (vocab & 3);
