@@ -132,7 +132,7 @@ export function selectTopK(
   kernel.reserve(chunk * 4);
   for (let c0 = 0; c0 < vocab; c0 += chunk) {
     const c1 = Math.min(vocab, c0 + chunk);
-    kernel.floats.set(logits.subarray(offset + c0, offset + c1), 0);
+    kernel.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
     // Chunk index i holds token c0 + i: `at` = −c0 keeps ids global.
     selectTopKKernel(kernel, -c0, c0, c1, k, ids, vals, base, c0 === 0 ? 0 : k);
   }
@@ -160,6 +160,34 @@ export function expWeights(logits: Float32Array, offset: number, vocab: number, 
 /** Floats per copied chunk: 32 KB, so that the copy is still in L1/L2 when the SIMD loop reads it. */
 const CHUNK = 8192;
 
+/**
+ * Subarray views by range, kept while their array stays the same, so that copying chunk after chunk
+ * allocates nothing in steady state (a backend hands over the same logits buffer step after step).
+ */
+class ViewCache<A extends Float32Array | Float64Array> {
+  private array: A | null = null;
+  private readonly views = new Map<number, A>();
+
+  view(array: A, from: number, to: number): A {
+    if (to - from >= 1 << 21) return array.subarray(from, to) as A; // beyond the key's range (never for a chunk)
+    if (array !== this.array) {
+      this.array = array;
+      this.views.clear();
+    }
+    const key = from * (1 << 21) + (to - from);
+    let v = this.views.get(key);
+    if (v === undefined) {
+      // Bounded: a decode step touches at most rows × chunks ranges; start over if something else churns it.
+      if (this.views.size > 1 << 16) this.views.clear();
+      v = array.subarray(from, to) as A;
+      this.views.set(key, v);
+    }
+    return v;
+  }
+}
+const sourceViews = new ViewCache<Float32Array>();
+const termViews = new ViewCache<Float64Array>();
+
 /** Σ exp((x − max)·invT) over a row (terms below e⁻⁶⁰ and NaN dropped), each term also into `weights` if given. */
 function expTerms(logits: Float32Array, offset: number, vocab: number, max: number, invT: number, weights: Float64Array | null): number {
   const kernel = vocab >= KERNEL_MIN_VOCAB_EXP ? RankKernel.get() : null;
@@ -175,11 +203,11 @@ function expTerms(logits: Float32Array, offset: number, vocab: number, max: numb
     const whole = vocab - (vocab & 3);
     for (let c0 = 0; c0 < whole; c0 += chunk) {
       const c1 = Math.min(whole, c0 + chunk);
-      if (inPlace < 0) kernel.floats.set(logits.subarray(offset + c0, offset + c1), 0);
+      if (inPlace < 0) kernel.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
       if (weights === null) sum += kernel.sumExp(at, at + c1 - c0, max, invT);
       else {
         sum += kernel.expInto(at, at + c1 - c0, max, invT, dst);
-        weights.set(kernel.doubles.subarray(dst, dst + c1 - c0), c0);
+        weights.set(termViews.view(kernel.doubles, dst, dst + c1 - c0), c0);
       }
     }
     done = whole;
