@@ -151,10 +151,41 @@ export function logSumExpWithMax(logits: Float32Array, offset: number, vocab: nu
 
 /**
  * `weights[t] = exp((logits[offset + t] − max)·invT)` for the whole row (0 below e⁻⁶⁰ and for NaN); returns
- * their sum. `max` finite.
+ * their sum. `max` finite. Weights made by {@link kernelWeights} are written in place by the SIMD loop.
  */
 export function expWeights(logits: Float32Array, offset: number, vocab: number, max: number, invT: number, weights: Float64Array): number {
-  return expTerms(logits, offset, vocab, max, invT, weights);
+  const own = ownKernels.get(weights);
+  if (own === undefined) return expTerms(logits, offset, vocab, max, invT, weights);
+  let sum = 0;
+  const whole = vocab - (vocab & 3);
+  for (let c0 = 0; c0 < whole; c0 += CHUNK) {
+    const c1 = Math.min(whole, c0 + CHUNK);
+    own.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
+    sum += own.expInto(0, c1 - c0, max, invT, OWN_WEIGHTS_AT + c0);
+  }
+  for (let t = whole; t < vocab; t++) {
+    const d = (logits[offset + t] - max) * invT;
+    const w = d > -60 ? Math.exp(d) : 0;
+    weights[t] = w;
+    sum += w;
+  }
+  return sum;
+}
+
+/** Where {@link kernelWeights} puts the weights in its kernel's memory (doubles), past one chunk of floats. */
+const OWN_WEIGHTS_AT = 4096;
+const ownKernels = new WeakMap<Float64Array, RankKernel>();
+
+/**
+ * A zeroed Float64Array of `length` living in a WebAssembly memory of its own, so that {@link expWeights}
+ * writes the terms straight into it (no copy); a plain Float64Array where SIMD WebAssembly is missing.
+ */
+export function kernelWeights(length: number): Float64Array {
+  const kernel = length >= KERNEL_MIN_VOCAB_EXP ? RankKernel.create(OWN_WEIGHTS_AT * 8 + Math.ceil(length / 2) * 16) : null;
+  if (kernel === null) return new Float64Array(length);
+  const weights = kernel.doubles.subarray(OWN_WEIGHTS_AT, OWN_WEIGHTS_AT + length);
+  ownKernels.set(weights, kernel);
+  return weights;
 }
 
 /** Floats per copied chunk: 32 KB, so that the copy is still in L1/L2 when the SIMD loop reads it. */

@@ -63,6 +63,17 @@ export class RankKernel {
     return RankKernel.shared;
   }
 
+  /**
+   * A kernel of its own with `bytes` of memory, for a caller that keeps typed-array views into it (they
+   * stay valid because nothing else reserves on it); null where WebAssembly SIMD is unavailable.
+   */
+  static create(bytes: number): RankKernel | null {
+    if (RankKernel.get() === null) return null;
+    const kernel = new RankKernel();
+    kernel.reserve(bytes);
+    return kernel;
+  }
+
   /** Makes `bytes` bytes addressable; refreshes {@link floats} and {@link doubles} when the memory grows. */
   reserve(bytes: number): void {
     const have = this.memory.buffer.byteLength;

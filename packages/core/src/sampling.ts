@@ -1,5 +1,5 @@
 import { TrbenchError } from './errors.ts';
-import { expWeights, selectTopK } from './predictions.ts';
+import { expWeights, kernelWeights, selectTopK } from './predictions.ts';
 
 /** How tokens are drawn. Temperature 0 is greedy decoding (bit-identical to the greedy path). */
 export interface SamplingOptions {
@@ -102,7 +102,7 @@ export class ProcessedDistribution {
   constructor(vocabSize: number) {
     this.vocabSize = vocabSize;
     this.ids = new Int32Array(vocabSize);
-    this.weights = new Float64Array(vocabSize);
+    this.weights = kernelWeights(vocabSize);
     this.position = new Int32Array(vocabSize).fill(-1);
     this.order = new Int32Array(vocabSize);
     this.topValues = new Float32Array(vocabSize);
