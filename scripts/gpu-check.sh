@@ -34,7 +34,8 @@ step "llama.cpp tree attention on CUDA: each tree node's logits equal its path e
 # A failure is recorded and reported at the end; the measurements still run (the sweep checks every
 # method against plain decoding of the same model anyway).
 TREE_TEST=passed
-(cd packages/backend-llama-cpp && TRBENCH_TEST_DEVICE=cuda npx vitest run src/llama-model.e2e.test.ts) 2>&1 | tee -a "$LOG" || TREE_TEST=FAILED
+# engine-topk.test.ts: top-k ranked in the CUDA graph (--rank engine) equals host ranking at every node.
+(cd packages/backend-llama-cpp && TRBENCH_TEST_DEVICE=cuda npx vitest run src/llama-model.e2e.test.ts src/engine-topk.test.ts) 2>&1 | tee -a "$LOG" || TREE_TEST=FAILED
 
 for SHAPE in vicuna-7b vicuna-13b; do
   step "t(n) on twin:$SHAPE (F16, CUDA)"

@@ -8,16 +8,34 @@ describe('twin specs', () => {
     expect(parseModelSpec('twin:vicuna-7b')).toMatchObject({
       kind: 'twin',
       name: 'twin:vicuna-7b:f16',
-      canonical: 'twin:d4096-l32-h32-kv32-f11008:f16',
+      canonical: 'twin:d4096-l32-h32-kv32-f11008-v32000:f16',
       shape: { dim: 4096, layers: 32, heads: 32, kvHeads: 32, ffn: 11008 },
       type: 'f16',
     });
-    expect(parseModelSpec('twin:llama-3-8b:q4_0')).toMatchObject({ canonical: 'twin:d4096-l32-h32-kv8-f14336:q4_0' });
+    expect(parseModelSpec('twin:llama-3-8b:q4_0')).toMatchObject({ canonical: 'twin:d4096-l32-h32-kv8-f14336-v128256:q4_0' });
     expect(parseModelSpec('twin:d256-l6-h16-kv8-f688:f32')).toMatchObject({
       name: 'twin:d256-l6-h16-kv8-f688:f32',
       shape: { dim: 256, layers: 6, heads: 16, kvHeads: 8, ffn: 688 },
     });
     for (const name of Object.keys(NAMED_TWIN_SHAPES)) expect(parseModelSpec(`twin:${name}:q8_0`)?.kind).toBe('twin');
+  });
+
+  it("named shapes have their model's vocabulary; custom shapes take -v<V> (default 512, which the canonical form omits)", () => {
+    expect(parseModelSpec('twin:vicuna-7b')).toMatchObject({
+      canonical: 'twin:d4096-l32-h32-kv32-f11008-v32000:f16',
+      shape: { vocab: 32_000 },
+    });
+    expect(parseModelSpec('twin:vicuna-13b')).toMatchObject({ shape: { vocab: 32_000 } });
+    expect(parseModelSpec('twin:vicuna-33b')).toMatchObject({ shape: { vocab: 32_000 } });
+    expect(parseModelSpec('twin:tinyllama-1.1b')).toMatchObject({ shape: { vocab: 32_000 } });
+    expect(parseModelSpec('twin:llama-3-8b')).toMatchObject({ shapeString: 'd4096-l32-h32-kv8-f14336-v128256', shape: { vocab: 128_256 } });
+    expect(parseModelSpec('twin:d2048-l8-h32-kv16-f5632-v32000')).toMatchObject({
+      name: 'twin:d2048-l8-h32-kv16-f5632-v32000:f16',
+      canonical: 'twin:d2048-l8-h32-kv16-f5632-v32000:f16',
+      shape: { dim: 2048, layers: 8, heads: 32, kvHeads: 16, ffn: 5632, vocab: 32_000 },
+    });
+    expect(parseModelSpec('twin:d512-l5-h32-kv4-f1376')).toMatchObject({ shapeString: 'd512-l5-h32-kv4-f1376', shape: { vocab: 512 } });
+    expect(parseModelSpec('twin:d512-l5-h32-kv4-f1376-v512')).toMatchObject({ canonical: 'twin:d512-l5-h32-kv4-f1376:f16' });
   });
 
   it.each([
@@ -31,6 +49,13 @@ describe('twin specs', () => {
     ['twin:d256-l6-h16-kv8-f100', /FFN width 100 is below stories260K's 172/],
     ['twin:d192-l6-h16-kv8-f688', /head size 12 \(192\/16\) is not a multiple of stories260K's 8/],
     ['twin:d256-l6-h16-kv8-f180:q8_0', /q8_0 needs the width and FFN width to be multiples of 32/],
+    ['twin:d256-l6-h16-kv8-f688-v0', /vocabulary "-v0" is below stories260K's 512 tokens/],
+    ['twin:d256-l6-h16-kv8-f688-v511', /vocabulary "-v511" is below stories260K's 512 tokens/],
+    ['twin:d256-l6-h16-kv8-f688-v1.5', /vocabulary "-v1\.5" is not a positive integer/],
+    ['twin:d256-l6-h16-kv8-f688-v', /vocabulary "-v" is not a positive integer/],
+    ['twin:d256-l6-h16-kv8-f688-v32k', /vocabulary "-v32k" is not a positive integer/],
+    ['twin:d256-l6-h16-kv8-f688-v262145', /vocabulary "-v262145" is above the largest twin vocabulary, 262144/],
+    ['twin:d64-l5-h8-kv4-f172-v1024', /a vocabulary above 512 needs a width of at least 96 .*got 64/],
     ['twin:', /wrong number of parts/],
     ['twin:vicuna-7b:f16:extra', /wrong number of parts/],
   ])('%s → one-line error listing the named shapes', async (spec, why) => {

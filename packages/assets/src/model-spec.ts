@@ -132,7 +132,9 @@ function parseTwin(spec: string): TwinSpec {
   const problem = twinShapeProblem(shape, type);
   if (problem) throw twinError(spec, problem);
   const explicit = shapeString(shape);
-  return { kind: 'twin', name: `twin:${shapePart}:${type}`, canonical: `twin:${explicit}:${type}`, shapeString: explicit, shape, type };
+  // A custom shape is named in its canonical spelling (`-v512`, the default, dropped), so it is one file, byte for byte.
+  const named = Object.hasOwn(NAMED_TWIN_SHAPES, shapePart) ? shapePart : explicit;
+  return { kind: 'twin', name: `twin:${named}:${type}`, canonical: `twin:${explicit}:${type}`, shapeString: explicit, shape, type };
 }
 
 function derivedError(spec: string, why: string): TrbenchError {

@@ -95,6 +95,8 @@ export class LlamaCppModel implements TargetModel {
   private engineFallbacks = 0;
   /** llama_decode (forward; the CPU build also copies the logits inside it), the logits/candidates read-out, ranking. */
   readonly evaluateTiming: EvaluateTiming = { forwardMs: 0, transferMs: 0, rankMs: 0 };
+  /** Engine path opened for top-k sampling: `nodeLogits` gives the kept logits (exact for that sampling). */
+  private readonly sparseRows: boolean;
 
   private constructor(lib: LlamaLibrary, model: unknown, options: LlamaCppModelOptions) {
     this.lib = lib;
@@ -158,6 +160,7 @@ export class LlamaCppModel implements TargetModel {
     } else {
       this.engine = null;
     }
+    this.sparseRows = this.engine !== null && options.exposeLogits === true && (options.samplingTopK ?? 0) > 0;
 
     this.batch = f.llama_batch_init(this.batchCapacity, 0, seqSlots) as LlamaBatch;
     const cap = this.batchCapacity;
@@ -342,7 +345,15 @@ export class LlamaCppModel implements TargetModel {
    * logits, -inf elsewhere, which is all that sampling with that top-k reads.
    */
   nodeLogits(row: number): Float32Array {
-    if (this.engine && !this.rawRows) return this.engine.sparseRow(row);
+    if (this.engine) {
+      if (!this.sparseRows) {
+        throw new TrbenchError(
+          `${this.info.name}: ranked inside the engine (--rank engine), which returns only each node's top-${this.engine.width}, not whole logits rows; use --rank host`,
+        );
+      }
+      // After a tie fallback the raw rows are there; sampling with top-k <= width reads the same from them.
+      if (!this.rawRows) return this.engine.sparseRow(row);
+    }
     const V = this.vocabSize;
     return this.logitsView.subarray(row * V, row * V + V);
   }

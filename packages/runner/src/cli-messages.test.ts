@@ -28,6 +28,15 @@ describe('CLI messages', { timeout: 120_000 }, () => {
     expect(await oneLineError(['generate', '--prompt', 'hi', '--top-p', ' '])).toBe('trbench: --top-p must be a number (got " ")');
   });
 
+  it('--rank names the bad value; engine sampling without a top-k is refused in one line', async () => {
+    expect(await oneLineError(['generate', '--prompt', 'hi', '--rank', 'gpu'])).toBe(
+      'trbench: --rank "gpu": expected one of host, engine, auto',
+    );
+    expect(await oneLineError(['generate', '--prompt', 'hi', '--device', 'cpu', '--rank', 'engine', '--temperature', '1'])).toMatch(
+      /^trbench: rank engine cannot sample with top-k 0 exactly: .*use --rank host, or sample with --top-k N$/,
+    );
+  });
+
   it('a YAML error keeps its position and shows the offending line', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'trbench-msg-')), 'bad.yaml');
     writeFileSync(file, 'name: x\nmodels:\n  - model: stories260K\n datasets: [\n');

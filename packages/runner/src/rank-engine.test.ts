@@ -174,6 +174,9 @@ function proveEveryNode(label: string, modelSpec: string, prompts: number, maxNe
           for (const text of storyPrompts(prompts)) {
             loop.generate(mirror.tokenize(text, true), { maxNewTokens, ...(sampled ? { sampling: SAMPLING } : {}) });
           }
+          process.stderr.write(
+            `  ${label}, ${mode}: ${mirror.rowsCompared} rows compared (${mirror.fullTrees} full ${TREE_NODES}-node trees), ${mirror.distributionsCompared} distributions\n`,
+          );
           expect(mirror.firstDifference).toBe('');
           expect(mirror.rowsDiffering).toBe(0);
           expect(mirror.distributionsDiffering).toBe(0);

@@ -25,18 +25,24 @@ async function trbench(args: string[]): Promise<{ code: number; stdout: string; 
 }
 
 const TWIN = 'twin:d128-l6-h16-kv8-f192:f32';
+/** A wide twin: 32,000 tokens, untied LM head (issue 19). */
+const WIDE_TWIN = 'twin:d256-l5-h32-kv16-f172-v32000:f32';
 
 describe('twins and derived specs in the CLI and in configs', () => {
-  it.each(['llama.cpp', 'onnx'])(
-    'trbench generate on a twin gives stories260K’s text (%s)',
-    async (backend) => {
+  it.each([
+    ['llama.cpp', TWIN],
+    ['onnx', TWIN],
+    ['onnx', WIDE_TWIN], // both backends: twin-wide.stories.test.ts
+  ])(
+    'trbench generate on a twin gives stories260K’s text (%s, %s)',
+    async (backend, spec) => {
       const args = ['generate', '--method', 'ar', '--backend', backend, '--prompt', 'Once upon a time', '--max-new-tokens', '40', '--json'];
-      const twin = await trbench([...args, '--model', TWIN]);
+      const twin = await trbench([...args, '--model', spec]);
       const real = await trbench([...args, '--model', 'stories260K']);
       expect(twin.code).toBe(0);
       expect(real.code).toBe(0);
       expect(JSON.parse(twin.stdout).text).toBe(JSON.parse(real.stdout).text);
-      expect(JSON.parse(twin.stdout).model).toMatchObject({ name: 'twin:d128-l6-h16-kv8-f192:f32' });
+      expect(JSON.parse(twin.stdout).model).toMatchObject({ name: spec });
     },
     240_000,
   );
@@ -45,6 +51,10 @@ describe('twins and derived specs in the CLI and in configs', () => {
     ['twin:vicuna-70b', /unknown shape "vicuna-70b"/],
     ['twin:vicuna-7b:int3', /unknown type "int3"/],
     ['stories260K:layers=7', /layer 7 does not exist/],
+    ['twin:d256-l6-h16-kv8-f688-v0', /vocabulary "-v0" is below stories260K's 512 tokens/],
+    ['twin:d256-l6-h16-kv8-f688-v2.5', /vocabulary "-v2\.5" is not a positive integer/],
+    ['twin:d256-l6-h16-kv8-f688-v100', /vocabulary "-v100" is below stories260K's 512 tokens/],
+    ['twin:d256-l6-h16-kv8-f688-v9999999', /vocabulary "-v9999999" is above the largest twin vocabulary, 262144/],
   ])(
     'a bad spec (%s) is one line on stderr and exit code 2',
     async (spec, why) => {

@@ -91,7 +91,10 @@ export const EXTRA_TOKEN_LOGIT = -2000;
 
 /**
  * How a wide twin (vocabulary V > stories260K's 512) keeps its extra tokens out of every result, with an
- * untied LM head `output.weight` ([V, D]) and no change to the real tokens' logits:
+ * untied LM head `output.weight` ([V, D]) and no change to the real tokens' logits. llama's LM head has no
+ * bias and reads an RMS-normed vector whose real dims may take any sign, so a logit far below all others
+ * needs an input that is always the same: a constant channel, hence a spare residual dim (width ≥ 96:
+ * a whole spare block of 32 for the block types):
  * - the constant channel: the last residual dim c = D−1 (a spare dim, zero in a narrow twin) holds a
  *   constant ε in every token's embedding. Nothing writes it (attn_output and ffn_down rows ≥ D0 are
  *   zero) and nothing reads it: every matrix reading the residual has column c zero (for Q8_0/Q4_0 the
@@ -105,13 +108,15 @@ export const EXTRA_TOKEN_LOGIT = -2000;
  *   y_c = s·√(D0/D), stories260K's own final RMS scale s₀ (the real dims of y are s₀ times fixed vectors);
  * - real rows of the LM head are stories260K's (tied) embedding in columns 0..D0−1, random in the other
  *   spare dims (whose y is exactly 0) and zero at c, so the real logits are the narrow twin's; the row of
- *   an extra token is random, like an LLM's, except W = −1000 at c: its logit is −1000·s₀ plus a random
- *   term of order 1 (tested bounds: {@link EXTRA_TOKEN_LOGIT}). At −1000 no extra token reaches any top-k
- *   (stories260K's logits lie within ±30) and exp(extra − max) is exactly 0 in f32 (below 2^-150 from
- *   −104 on) and in f64 (from −746 on), so no log-sum-exp changes;
- * - quantized heads keep W well: a Q8_0 block [0, …, 0, W] stores d = W/127 in F16 (relative error
- *   ≤ 2^-11) and the activation block [0, …, 0, y_c] is quantized the same way; F16 holds −1000 within
- *   2^-11. Q4_0 twins keep token_embd and output.weight in Q8_0 (as llama.cpp's quantizer does).
+ *   an extra token is random, like an LLM's, except W = {@link EXTRA_TOKEN_LOGIT} at c: its logit is
+ *   W·s₀ plus a random term of order 1, about −810 to −2050 on the story suite (s₀ in 0.40–1.03), at
+ *   least ~780 below every real logit. So no extra token reaches any top-k (k ≤ 512), and exp(extra − max)
+ *   is exactly 0 in f32 (from −104 on) and in f64 (from −746 on): no log-sum-exp changes;
+ * - other types: F16 holds W exactly; a Q8_0 block [0, …, 0, W] stores d = W/127 in F16 (relative error
+ *   ≤ 2^-11) and ggml quantizes the activation block [0, …, 0, y_c] the same way; Q4_0 twins keep
+ *   token_embd and output.weight in Q8_0 (as llama.cpp's quantizer does). Their real logits move with
+ *   the rounded weights anyway; the extra logits stayed below −800 where measured, and
+ *   the tests check exp(extra − top) = 0 on both backends.
  * The extra tokens' GGUF vocabulary entries are `[PAD<id>]`, type UNUSED (llama.cpp's converter pads
  * vocabularies the same way): llama.cpp's SPM tokenizer merges only adjacent pieces whose concatenation is
  * a token, and no split of `[PAD<id>]` is made of tokens, so no text tokenizes to them.

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
@@ -10,7 +10,7 @@ import { type LlamaShape, parseModelSpec, STORIES260K_SHAPE, type TwinSpec } fro
 import { resolveModel } from '../models.ts';
 import { GGML_TYPE } from '../quantize.ts';
 import { TwinLayout } from './layout.ts';
-import { Xoshiro128 } from './random.ts';
+import { Xoshiro128, zeroBlock } from './random.ts';
 import { writeTwin } from './resolve.ts';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'trbench-twin-'));
@@ -128,5 +128,101 @@ describe('twin files', () => {
   it('refuse to start without the disk space they need', () => {
     expect(() => assertFreeSpace(tmp, 1e18, 'twin-huge.gguf')).toThrow(TrbenchError);
     expect(() => assertFreeSpace(tmp, 1e18, 'twin-huge.gguf')).toThrow(/not enough disk space for twin-huge\.gguf/);
+  });
+});
+
+describe('wide-vocabulary twins', () => {
+  it('leave every twin of vocabulary 512 byte for byte as it was (the CI twin among them)', async () => {
+    const source = await resolveModel('stories260K');
+    const file = path.join(tmp, 'narrow.gguf');
+    writeTwin(twin('twin:d512-l5-h32-kv4-f1376'), source, file);
+    expect(await sha256File(file)).toBe('19146b29897d7e27f2a290736968877472c04fde631cf90419cb3cc517cd879c');
+    writeTwin(twin('twin:d128-l6-h16-kv8-f192-v512:q4_0'), source, file);
+    expect(await sha256File(file)).toBe('55e6b15724814ea455fa4fae8cbdec0e15ad7235a480b0e590df1bdf95fa4784');
+    expect(readGgufHeader(file).tensors.some((t) => t.name === 'output.weight')).toBe(false);
+  });
+
+  it('f32: a constant channel no matrix reads, amplified by the output norm into the extra tokens’ logits only', async () => {
+    const source = await resolveModel('stories260K');
+    const file = path.join(tmp, 'wide-f32.gguf');
+    writeTwin(twin('twin:d128-l5-h16-kv8-f192-v1024:f32'), source, file);
+    const h = readGgufHeader(file);
+    const src = readGgufHeader(source.path);
+    const D = 128;
+    const c = D - 1;
+    const V = 1024;
+    const eps = 2 ** -100;
+    expect(Math.fround(eps * eps)).toBe(0); // no RMSNorm sees it in f32
+    const srcEmbd = readTensorF32(src, 'token_embd.weight');
+    const embd = readTensorF32(h, 'token_embd.weight');
+    expect(embd.length).toBe(V * D);
+    for (let r = 0; r < V; r++) expect(embd[r * D + c]).toBe(eps);
+    for (let r = 0; r < 512; r++) {
+      for (let x = 0; x < 64; x++) expect(embd[r * D + x]).toBe(srcEmbd[r * 64 + x]);
+      for (let x = 64; x < c; x++) expect(embd[r * D + x]).toBe(0);
+    }
+    for (let l = 0; l < 5; l++)
+      for (const m of ['attn_q', 'attn_k', 'attn_v', 'ffn_gate', 'ffn_up']) {
+        const w = readTensorF32(h, `blk.${l}.${m}.weight`);
+        const rows = w.length / D;
+        for (let r = 0; r < rows; r++) expect(w[r * D + c]).toBe(0);
+        expect(w[D + 100]).not.toBe(0); // the other spare columns stay random
+      }
+    const norm = readTensorF32(h, 'output_norm.weight');
+    expect(norm[c]).toBe(Math.fround(Math.sqrt(64 / D) / eps));
+    const head = readTensorF32(h, 'output.weight');
+    expect(head.length).toBe(V * D);
+    for (let r = 0; r < V; r++) expect(head[r * D + c]).toBe(r < 512 ? 0 : -2000);
+    for (let r = 0; r < 512; r++) for (let x = 0; x < 64; x++) expect(head[r * D + x]).toBe(srcEmbd[r * 64 + x]);
+    expect(head[600 * D + 5]).not.toBe(0); // extra rows are random elsewhere, like an LLM's
+    const md = (k: string) => h.metadata.get(k)?.value as ArrayLike<unknown>;
+    const srcTokens = src.metadata.get('tokenizer.ggml.tokens')?.value as string[];
+    const tokens = md('tokenizer.ggml.tokens') as string[];
+    expect(tokens.length).toBe(V);
+    expect(tokens.slice(0, 512)).toEqual(srcTokens);
+    expect(tokens[512]).toBe('[PAD512]');
+    expect(tokens[V - 1]).toBe(`[PAD${V - 1}]`);
+    expect(Array.from(md('tokenizer.ggml.token_type')).slice(512)).toEqual(new Array(V - 512).fill(5));
+    expect(Array.from(md('tokenizer.ggml.scores')).slice(512)).toEqual(new Array(V - 512).fill(-1000));
+  });
+
+  it('q8_0 and q4_0 keep ε, the zero column block and W = −2000 through quantization', async () => {
+    const source = await resolveModel('stories260K');
+    const D = 128;
+    const blockAt = (file: string, name: string, row: number) => {
+      const h = readGgufHeader(file);
+      const t = h.tensors.find((x) => x.name === name)!;
+      const bytes = (t.type === GGML_TYPE.Q8_0 ? 34 : 18) * (D / 32);
+      const buf = Buffer.alloc(bytes);
+      const fd = openSync(file, 'r');
+      readSync(fd, buf, 0, bytes, t.offset + row * bytes);
+      closeSync(fd);
+      return { type: t.type, last: buf.subarray(bytes - (t.type === GGML_TYPE.Q8_0 ? 34 : 18)) };
+    };
+    const half = (b: Uint8Array) => {
+      const x = b[0] | (b[1] << 8);
+      const e = (x >> 10) & 31;
+      const m = x & 1023;
+      return (x & 0x8000 ? -1 : 1) * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15));
+    };
+    for (const type of ['q8_0', 'q4_0'] as const) {
+      const file = path.join(tmp, `wide-${type}.gguf`);
+      writeTwin(twin(`twin:d128-l5-h16-kv8-f192-v1024:${type}`), source, file);
+      for (const row of [3, 700]) {
+        const e = blockAt(file, 'token_embd.weight', row);
+        expect(e.type).toBe(GGML_TYPE.Q8_0);
+        expect(half(e.last) * new Int8Array(e.last.buffer, e.last.byteOffset + 2, 32)[31]).toBe(127 * 2 ** -24);
+      }
+      const w = blockAt(file, 'output.weight', 700);
+      expect(w.type).toBe(GGML_TYPE.Q8_0);
+      const q = new Int8Array(w.last.buffer, w.last.byteOffset + 2, 32);
+      expect(Array.from(q.subarray(0, 31)).every((x) => x === 0)).toBe(true);
+      expect(Math.abs(half(w.last) * q[31] + 2000)).toBeLessThan(2000 * 2 ** -11);
+      const real = blockAt(file, 'output.weight', 300);
+      expect(Array.from(real.last.subarray(2)).every((x) => x === 0)).toBe(true);
+      const qk = blockAt(file, 'blk.4.attn_k.weight', 5);
+      expect(qk.type).toBe(type === 'q8_0' ? GGML_TYPE.Q8_0 : GGML_TYPE.Q4_0);
+      expect(Buffer.from(qk.last).equals(Buffer.from(zeroBlock(qk.type as typeof GGML_TYPE.Q8_0)))).toBe(true);
+    }
   });
 });

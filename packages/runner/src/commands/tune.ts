@@ -3,7 +3,7 @@ import { TrbenchError } from '@trbench/core';
 import { CALIBRATION_PROMPTS_PATH, describeTuned, ensureTunedTemplate, formatGain, loadCalibrationPrompts } from '@trbench/token-recycling';
 import type { Command } from 'commander';
 import { positiveInt, runCommand } from '../cli-helpers.ts';
-import { openModel, parseBackend } from '../open-model.ts';
+import { openModel, parseBackend, parseRank } from '../open-model.ts';
 
 function calibrationPrompts(spec: string | undefined): { prompts: string[]; source: string } {
   if (!spec || spec === 'stories-calibration') return { prompts: loadCalibrationPrompts(), source: CALIBRATION_PROMPTS_PATH };
@@ -27,6 +27,7 @@ export function registerTuneCommand(program: Command): void {
     .option('--backend <name>', 'llama.cpp or onnx', 'llama.cpp')
     .option('--device <name>', 'llama.cpp: auto|cuda|vulkan|cpu; onnx: cpu|webgpu|cuda')
     .option('--threads <n>', 'CPU threads of the backend', '1')
+    .option('--rank <path>', 'where node top-k is computed: host | engine | auto (engine on a GPU, host on CPU)', 'auto')
     .option('--dataset <file>', 'calibration prompts: stories-calibration (default) or a JSONL file with "prompt" or "turns"')
     .option('--k <n>', 'candidates per token', '8')
     .option('--max-nodes <n>', 'largest draft considered, root included', '128')
@@ -46,6 +47,7 @@ export function registerTuneCommand(program: Command): void {
           device: opts.device as string | undefined,
           maxDraftNodes: maxNodes,
           topK: k,
+          rank: parseRank(String(opts.rank)),
         });
         try {
           const { file, result, fromCache } = ensureTunedTemplate(model, {

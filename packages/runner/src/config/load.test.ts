@@ -73,6 +73,19 @@ describe('loadSweepConfig', () => {
     expect(d.datasets[0].questions).toHaveLength(1);
   });
 
+  it('a model entry may choose its ranking path (rank), which enters the hash', async () => {
+    const a = await loadSweepConfig(configFile('a.yaml', VALID));
+    expect(a.models[0].rank).toBeUndefined();
+    const engine = await loadSweepConfig(
+      configFile('r.yaml', VALID.replace('  - model: stories260K', '  - model: stories260K\n    rank: engine')),
+    );
+    expect(engine.models[0].rank).toBe('engine');
+    expect(engine.hash).not.toBe(a.hash);
+    expect(await loadError(VALID.replace('  - model: stories260K', '  - model: stories260K\n    rank: gpu'))).toMatch(
+      /models\[0\]\.rank.*host.*engine.*auto/,
+    );
+  });
+
   it('names the file, the field path, the value and what is allowed for a bad method parameter', async () => {
     const message = await loadError(VALID.replace('k: [8, 12]', 'k: 0'));
     expect(message).toMatch(/bad\.yaml: methods\[0\]\.params\.k: .*>=1.*\(got 0\)/);
