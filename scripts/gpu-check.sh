@@ -4,7 +4,9 @@
 #   2. runs llama.cpp's tree-vs-linear logits tests on the CUDA build (stories260K),
 #   3. measures t(n) on the vicuna-7b and vicuna-13b twins (F16, CUDA),
 #   4. runs configs/twin-gpu.yaml (AR, TR 2.2.2, chains, tuned tree, baselines),
-#   5. writes everything into results/reports/twin-gpu/.
+#   5. measures the host cost per step on CUDA (forward vs logits transfer, ranking, drafter, verify,
+#      update, rest; host and engine ranking; V = 512 / 32,000 / 128,256 and the vicuna-7b twin),
+#   6. writes everything into results/reports/twin-gpu/.
 # Needs ~45 GB of free disk for the two twins (TRBENCH_CACHE may point elsewhere) and network access to
 # the npm registry and Hugging Face (stories260K), or TRBENCH_MIRROR.
 #   scripts/gpu-check.sh [extra trbench run arguments, e.g. --limit 2]
@@ -44,14 +46,24 @@ done
 step "sweep configs/twin-gpu.yaml"
 npx trbench run configs/twin-gpu.yaml --overwrite "$@" 2>&1 | tee -a "$LOG"
 
+step "host cost per step on CUDA: small wide-vocabulary twins (V = 512 / 32,000 / 128,256), host and engine ranking"
+# Same split as results/reports/host-cost.md (CPU). T=1 samples with top-k 50 here, which the engine path
+# serves exactly (top-k 0 needs whole rows: the engine path refuses it).
+npx tsx packages/runner/bench/host-cost.ts --backends llama.cpp --ranks host,engine --device cuda --threads 1 \
+  --sampling-top-k 50 --out "$RUN/host-cost.md" 2>&1 | tee -a "$LOG"
+step "host cost per step on CUDA: twin:vicuna-7b (a real forward beside the host work)"
+npx tsx packages/runner/bench/host-cost.ts --backends llama.cpp --ranks host,engine --device cuda --threads 1 \
+  --models twin:vicuna-7b --sampling-top-k 50 --out "$RUN/host-cost-vicuna-7b.md" 2>&1 | tee -a "$LOG"
+
 step "report"
 rm -rf "$REPORT/charts" "$REPORT"/cost-*
 cp -r "$RUN/report.md" "$RUN/report.csv" "$RUN/summary.json" "$RUN/charts" "$REPORT/"
+cp "$RUN"/host-cost*.md "$RUN"/host-cost*.json "$REPORT/"
 for SHAPE in vicuna-7b vicuna-13b; do
   mkdir -p "$REPORT/cost-$SHAPE"
   cp -r "$RUN/cost-$SHAPE/." "$REPORT/cost-$SHAPE/"
 done
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > "$REPORT/gpu.csv" || true
-echo "gpu-check: done; report in $REPORT/ (report.md, cost-vicuna-7b/cost-curve.md, cost-vicuna-13b/cost-curve.md, gpu-check.log)"
+echo "gpu-check: done; report in $REPORT/ (report.md, cost-vicuna-7b/cost-curve.md, cost-vicuna-13b/cost-curve.md, host-cost.md, host-cost-vicuna-7b.md, gpu-check.log)"
 echo "gpu-check: tree-vs-linear logits tests on CUDA: $TREE_TEST" | tee -a "$LOG"
 [ "$TREE_TEST" = passed ] || exit 1

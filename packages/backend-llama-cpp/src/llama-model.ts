@@ -3,9 +3,10 @@ import {
   type BackendInfo,
   checkTargetModelOptions,
   type Draft,
+  type EvaluateTiming,
   type ModelInfo,
   type Predictions,
-  rankLogitsRow,
+  rankLogitsRows,
   type TargetModel,
   type TargetModelOptions,
   TrbenchError,
@@ -92,6 +93,8 @@ export class LlamaCppModel implements TargetModel {
   /** The last evaluation fell back to raw logits (a tie at the engine's last rank): nodeLogits gives raw rows. */
   private rawRows = false;
   private engineFallbacks = 0;
+  /** llama_decode (forward; the CPU build also copies the logits inside it), the logits/candidates read-out, ranking. */
+  readonly evaluateTiming: EvaluateTiming = { forwardMs: 0, transferMs: 0, rankMs: 0 };
   /** Engine path opened for top-k sampling: `nodeLogits` gives the kept logits (exact for that sampling). */
   private readonly sparseRows: boolean;
 
@@ -306,7 +309,12 @@ export class LlamaCppModel implements TargetModel {
       }
       this.batchSeqCount[i] = count;
     }
+    const timing = this.evaluateTiming;
+    const t0 = performance.now();
     this.decode(n);
+    timing.forwardMs = performance.now() - t0;
+    timing.transferMs = 0;
+    timing.rankMs = 0;
     this.rankRows(n, out, 0, withLogSumExp, L);
     out.count = n;
     out.hasLogSumExp = withLogSumExp;
@@ -384,11 +392,18 @@ export class LlamaCppModel implements TargetModel {
     const engine = this.engine;
     if (engine) {
       if (withLogSumExp) throw new Error('log-sum-exp needs whole logits rows, which the engine ranking path does not return');
-      if (engine.collect(this.ctx, n)) {
+      const timing = this.evaluateTiming;
+      const t0 = performance.now();
+      const decided = engine.collect(this.ctx, n);
+      const t1 = performance.now();
+      timing.transferMs += t1 - t0;
+      if (decided) {
         engine.fill(n, out, firstRow);
+        timing.rankMs += performance.now() - t1;
         return;
       }
       this.decodeWithRawLogits(n, startPos);
+      timing.forwardMs += performance.now() - t1;
       this.engineFallbacks++;
       this.rawRows = true;
     }
@@ -417,6 +432,7 @@ export class LlamaCppModel implements TargetModel {
   }
 
   private rankHostRows(n: number, out: Predictions, firstRow: number, withLogSumExp: boolean): void {
+    const t0 = performance.now();
     const f = this.lib.f;
     const address = f.llama_get_logits_address(this.ctx) as number;
     if (address !== this.logitsAddress || n > this.logitsRows) {
@@ -427,6 +443,9 @@ export class LlamaCppModel implements TargetModel {
       this.logitsRows = rows;
     }
     const V = this.vocabSize;
-    for (let i = 0; i < n; i++) rankLogitsRow(this.logitsView, i * V, V, out, firstRow + i, withLogSumExp);
+    const t1 = performance.now();
+    rankLogitsRows(this.logitsView, 0, V, n, out, firstRow, withLogSumExp);
+    this.evaluateTiming.transferMs += t1 - t0;
+    this.evaluateTiming.rankMs += performance.now() - t1;
   }
 }

@@ -2,9 +2,10 @@ import {
   type BackendInfo,
   checkTargetModelOptions,
   type Draft,
+  type EvaluateTiming,
   type ModelInfo,
   type Predictions,
-  rankLogitsRow,
+  rankLogitsRows,
   SparseLogitsRow,
   type TargetModel,
   type TargetModelOptions,
@@ -37,7 +38,7 @@ export interface OnnxModelOptions extends TargetModelOptions {
   attention?: AttentionForm;
   /**
    * `engine` / `auto` (default): TopK runs in the graph and only k ids + logits per row cross into
-   * JavaScript. `host`: the full logits rows are fetched and ranked by `rankLogitsRow` (the path the
+   * JavaScript. `host`: the full logits rows are fetched and ranked by `rankLogitsRows` (the path the
    * llama.cpp backend takes on CPU; for comparisons).
    */
   rank?: 'host' | 'engine' | 'auto';
@@ -83,6 +84,8 @@ export class OnnxModel implements TargetModel {
   readonly backend: BackendInfo;
   readonly topK: number;
   readonly maxDraftNodes: number;
+  /** session.run (forward; ORT writes its outputs to the host inside it, so transfer stays 0) and ranking. */
+  readonly evaluateTiming: EvaluateTiming = { forwardMs: 0, transferMs: 0, rankMs: 0 };
   private readonly session: SyncSession;
   private readonly vocabulary: Vocabulary;
   private readonly config: LlamaConfig;
@@ -306,9 +309,13 @@ export class OnnxModel implements TargetModel {
         }
       }
     }
+    const t0 = performance.now();
     this.forward(n, L);
+    const t1 = performance.now();
     this.lastParent.set(draft.parent.subarray(0, n));
     this.fillPredictions(n, out, 0, withLogSumExp);
+    this.evaluateTiming.forwardMs = t1 - t0;
+    this.evaluateTiming.rankMs = performance.now() - t1;
     out.count = n;
     out.hasLogSumExp = withLogSumExp;
     this.lastDraftCount = n;
@@ -392,7 +399,7 @@ export class OnnxModel implements TargetModel {
     if (this.rankPath === 'host') {
       const V = this.config.vocabSize;
       const logits = this.logitsBuf as Float32Array;
-      for (let i = 0; i < n; i++) rankLogitsRow(logits, i * V, V, out, first + i, withLogSumExp);
+      rankLogitsRows(logits, 0, V, n, out, first, withLogSumExp);
       return;
     }
     const k = this.k;

@@ -7,9 +7,16 @@ export { TrbenchError } from './errors.ts';
 export { TokenHistory } from './history.ts';
 export { DEFAULT_YIELD_MS, describeInterruption, InterruptedError, Pacer, throwIfInterrupted, yieldToEventLoop } from './interrupt.ts';
 export { acceptHistogram, meanAcceptedTokens, StepLog, sum } from './metrics.ts';
-export { type BackendInfo, checkTargetModelOptions, type ModelInfo, type TargetModel, type TargetModelOptions } from './model.ts';
+export {
+  type BackendInfo,
+  checkTargetModelOptions,
+  type EvaluateTiming,
+  type ModelInfo,
+  type TargetModel,
+  type TargetModelOptions,
+} from './model.ts';
 export { type PairedSpeedup, pairedSpeedup, studentTCdf, studentTQuantile, type Timed } from './paired-speedup.ts';
-export { Predictions, rankLogitsRow } from './predictions.ts';
+export { logSumExpWithMax, Predictions, rankLogitsRow, rankLogitsRows } from './predictions.ts';
 export { ProposalDistributions } from './proposals.ts';
 export { GREEDY, ProcessedDistribution, Rng, type SamplingOptions, validateSampling } from './sampling.ts';
 export { SparseLogitsRow } from './sparse-row.ts';

@@ -32,6 +32,17 @@ export interface BackendInfo {
   settings?: Readonly<Record<string, string | number | boolean>>;
 }
 
+/**
+ * Where the last `evaluate` spent its time (ms), for host-cost accounting: the engine's forward, moving
+ * its outputs to the host (logits rows or the engine's top-k) where that is a step of its own, and
+ * ranking them into `Predictions`. Backends that measure it expose it as `TargetModel.evaluateTiming`.
+ */
+export interface EvaluateTiming {
+  forwardMs: number;
+  transferMs: number;
+  rankMs: number;
+}
+
 /** Options every backend accepts when opening a model. */
 export interface TargetModelOptions {
   /** Largest draft (nodes, root included) that will be evaluated in one forward. */
@@ -76,7 +87,11 @@ export interface TargetModel {
    * (the prediction after that token), used for cold-start seeding.
    */
   prefill(tokens: ArrayLike<number>, out?: Predictions | null): void;
-  /** Evaluates every node of `draft` in one forward; fills row i of `out` with the prediction after node i. */
+  /**
+   * Evaluates every node of `draft` in one forward; fills row i of `out` with the prediction after node i.
+   * `withLogSumExp` adds every row's log-sum-exp; the decode loop never asks for it: the sampling verifier
+   * builds the distribution of only the nodes it visits, from `nodeLogits`.
+   */
   evaluate(draft: Draft, out: Predictions, withLogSumExp?: boolean): void;
   /**
    * Keeps only the given root-to-node path (node indices of the last evaluated draft, root first) and
@@ -93,6 +108,8 @@ export interface TargetModel {
    * it for the nodes it visits; backends that cannot expose logits leave it out and only decode greedily.
    */
   nodeLogits?(row: number): Float32Array;
+  /** Time split of the last `evaluate` (a live object, rewritten by each call). */
+  readonly evaluateTiming?: EvaluateTiming;
   /** Releases native resources. */
   dispose(): void;
 }

@@ -51,6 +51,31 @@ describe('ProcessedDistribution', () => {
     }
   });
 
+  it('on wide vocabularies (the SIMD paths) it still matches the direct computation', () => {
+    let seed = 5;
+    const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+    for (const V of [300, 9001, 32000]) {
+      const d = new ProcessedDistribution(V);
+      for (let trial = 0; trial < 6; trial++) {
+        const logits = Array.from(Float32Array.from({ length: V }, () => (trial === 5 ? Math.floor(rnd() * 3) : (rnd() - 0.5) * 20)));
+        const t = [1, 0.5, 1.7][trial % 3];
+        const topK = [0, 8, 40][trial % 3];
+        const topP = trial === 4 ? 0.9 : 1;
+        d.build(Float32Array.from(logits), 0, { temperature: t, topK, topP, seed: 0 });
+        const want = reference(logits, t, topK, topP);
+        expect(d.size).toBe(want.size);
+        let worst = 0;
+        for (let id = 0; id < V; id++) {
+          const q = want.get(id) ?? 0;
+          const p = d.probability(id);
+          worst = Math.max(worst, q > 0 ? Math.abs(p / q - 1) : p);
+        }
+        expect(worst).toBeLessThanOrEqual(1e-9);
+        if (topK > 0) expect(Array.from(d.ids.subarray(0, d.size))).toEqual([...want.keys()]);
+      }
+    }
+  });
+
   it('removing a token renormalises the rest and sampling follows the residual', () => {
     const d = new ProcessedDistribution(4);
     d.build(Float32Array.from([Math.log(4), Math.log(3), Math.log(2), Math.log(1)]), 0, { temperature: 1, topK: 0, topP: 1, seed: 0 });

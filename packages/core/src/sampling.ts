@@ -1,4 +1,5 @@
 import { TrbenchError } from './errors.ts';
+import { expWeights, kernelWeights, selectTopK } from './predictions.ts';
 
 /** How tokens are drawn. Temperature 0 is greedy decoding (bit-identical to the greedy path). */
 export interface SamplingOptions {
@@ -94,42 +95,43 @@ export class ProcessedDistribution {
   mass = 0;
   private readonly position: Int32Array;
   private readonly order: Int32Array;
+  private readonly topValues: Float32Array;
+  /** `ids` and `position` are the identity over the whole vocabulary (a temperature-only build). */
+  private identityOrder = false;
 
   constructor(vocabSize: number) {
     this.vocabSize = vocabSize;
     this.ids = new Int32Array(vocabSize);
-    this.weights = new Float64Array(vocabSize);
+    this.weights = kernelWeights(vocabSize);
     this.position = new Int32Array(vocabSize).fill(-1);
     this.order = new Int32Array(vocabSize);
+    this.topValues = new Float32Array(vocabSize);
   }
 
-  /** Builds the distribution from a row of raw logits (temperature must be > 0). */
+  /**
+   * Builds the distribution from a row of raw logits (temperature must be > 0). Top-k selection is the
+   * ranking of predictions.ts (same order, same bits); the weights of a temperature-only row come from the
+   * SIMD exp of rank-kernel.ts (within 1e-9 relative of Math.exp), others from Math.exp.
+   */
   build(logits: Float32Array, offset: number, options: SamplingOptions): void {
     const V = this.vocabSize;
-    for (let i = 0; i < this.size; i++) this.position[this.ids[i]] = -1;
     const limit = options.topK > 0 && options.topK < V ? options.topK : V;
     const order = this.order;
+    const invT = 1 / options.temperature;
+    if (limit === V && options.topP >= 1) {
+      this.buildTemperatureOnly(logits, offset, invT);
+      return;
+    }
+    if (this.identityOrder) this.position.fill(-1);
+    else for (let i = 0; i < this.size; i++) this.position[this.ids[i]] = -1;
+    this.identityOrder = false;
     if (limit < V) {
-      // Partial selection by insertion keeps O(V·k) without sorting the whole vocabulary.
-      let filled = 0;
-      for (let t = 0; t < V; t++) {
-        const v = logits[offset + t];
-        if (filled === limit && !(v > logits[offset + order[limit - 1]])) continue;
-        let pos = filled === limit ? limit - 1 : filled;
-        while (pos > 0 && v > logits[offset + order[pos - 1]]) {
-          order[pos] = order[pos - 1];
-          pos--;
-        }
-        order[pos] = t;
-        if (filled < limit) filled++;
-      }
+      selectTopK(logits, offset, V, limit, order, this.topValues, 0);
     } else {
       for (let t = 0; t < V; t++) order[t] = t;
-      // Pure temperature sampling needs no order (ids ascending is as good as any fixed order); top-p needs
-      // the most likely tokens first.
-      if (options.topP < 1) order.sort((x, y) => logits[offset + y] - logits[offset + x] || x - y);
+      // top-p needs the most likely tokens first.
+      order.sort((x, y) => logits[offset + y] - logits[offset + x] || x - y);
     }
-    const invT = 1 / options.temperature;
     let max = -Infinity;
     for (let i = 0; i < limit; i++) if (logits[offset + order[i]] > max) max = logits[offset + order[i]];
     let total = 0;
@@ -156,6 +158,32 @@ export class ProcessedDistribution {
       mass += this.weights[i];
     }
     this.size = size;
+    this.mass = mass;
+  }
+
+  /** Temperature alone: every token, in id order (no sort needed), weights exp((x − max)/T). */
+  private buildTemperatureOnly(logits: Float32Array, offset: number, invT: number): void {
+    const V = this.vocabSize;
+    let max = -Infinity;
+    for (let t = 0; t < V; t++) if (logits[offset + t] > max) max = logits[offset + t];
+    const weights = this.weights;
+    let mass = 0;
+    if (max > -Infinity && max < Infinity) {
+      mass = expWeights(logits, offset, V, max, invT, weights);
+    } else {
+      for (let t = 0; t < V; t++) weights[t] = logits[offset + t] === max ? 1 : 0;
+      for (let t = 0; t < V; t++) mass += weights[t];
+    }
+    if (!this.identityOrder) {
+      const ids = this.ids;
+      const position = this.position;
+      for (let t = 0; t < V; t++) {
+        ids[t] = t;
+        position[t] = t;
+      }
+      this.identityOrder = true;
+    }
+    this.size = V;
     this.mass = mass;
   }
 

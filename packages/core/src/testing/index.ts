@@ -1,3 +1,4 @@
 export { BigramModel } from './bigram-model.ts';
 export { FULL_PROOFS, proofProgress, proofScale } from './proofs.ts';
+export { referenceLogSumExp, referenceTopK } from './rank-reference.ts';
 export { chiSquareSurvival, gammaQ, gTestHomogeneity, type HomogeneityTest } from './stats.ts';
