@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { planSweep } from './sweep-plan.ts';
+
+const base = { t1Ms: 10, model: 'twin:vicuna-7b', device: 'cuda' as const, threads: 1, maxQuestions: 48, maxNewTokens: 128 };
+
+describe('planSweep', () => {
+  it('fits more questions into more time, never more than the dataset holds', () => {
+    const short = planSweep({ ...base, budgetSeconds: 120 });
+    const long = planSweep({ ...base, budgetSeconds: 300 });
+    expect(long.questions).toBeGreaterThan(short.questions);
+    expect(long.estimateSeconds).toBeLessThanOrEqual(300);
+    expect(planSweep({ ...base, budgetSeconds: 1e6 }).questions).toBe(48);
+  });
+
+  it('keeps one question when the budget is spent, and names the stories limit in the config', () => {
+    const p = planSweep({ ...base, budgetSeconds: 5 });
+    expect(p.questions).toBe(1);
+    expect(p.config.datasets).toEqual([{ dataset: 'stories', limit: 1 }]);
+  });
+
+  it('a slower target gets fewer questions', () => {
+    expect(planSweep({ ...base, t1Ms: 40, budgetSeconds: 300 }).questions).toBeLessThan(
+      planSweep({ ...base, budgetSeconds: 300 }).questions,
+    );
+  });
+});
