@@ -3,7 +3,7 @@
 # trbench on it, with no network and no Node.js installed.
 #
 #   bash kit/run.sh [--budget-min 9] [--out DIR] [--cpu] [--work DIR] [--jobs N] [--cuda-arch 90]
-#                   [--libllama-dir DIR] [--keep-going]
+#                   [--target T] [--libllama-dir DIR]
 #
 #   --budget-min M   wall-clock budget for everything, build included (default 9); the cost curve's repeats
 #                    and the sweep's size are cut to what is left, the sweep is stopped at the deadline
@@ -93,6 +93,9 @@ if [ $CPU = 0 ]; then
     else
       NVCC_VERSION=$("$NVCC" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')
       version_ge "$NVCC_VERSION" 11.8 || missing "CUDA >= 11.8 (nvcc $NVCC_VERSION)"
+      CUDA_ROOT=$(dirname "$(dirname "$(readlink -f "$NVCC")")")
+      ls "$CUDA_ROOT"/include/cublas_v2.h "$CUDA_ROOT"/targets/*/include/cublas_v2.h /usr/include/cublas_v2.h >/dev/null 2>&1 \
+        || missing "cuBLAS of the CUDA toolkit (no cublas_v2.h under $CUDA_ROOT); ggml's CUDA backend links it"
     fi
   fi
 fi
@@ -124,7 +127,9 @@ step() {
   "$@" 2>&1 | tee -a "$LOG"
   local rc=${PIPESTATUS[0]}
   local secs=$(( $(date +%s) - s ))
-  if [ "$rc" = 0 ]; then record "$name" ok "$secs" "$note"; else record "$name" failed "$secs" "exit $rc; $note"; log "== $name FAILED (exit $rc)"; fi
+  if [ "$rc" = 0 ]; then record "$name" ok "$secs" "$note"
+  elif [ "$name" = sweep ] && { [ "$rc" = 124 ] || [ "$rc" = 130 ]; }; then record "$name" stopped "$secs" "at the deadline; $note"; rc=0
+  else record "$name" failed "$secs" "exit $rc; $note"; log "== $name FAILED (exit $rc)"; fi
   return "$rc"
 }
 skip() { record "$1" skipped 0 "$2"; log "== $1 skipped: $2"; }
@@ -193,7 +198,7 @@ else
   if [ $CPU = 0 ]; then
     CUDA_FLAGS="-DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=$CUDA_ARCH -DCMAKE_CUDA_COMPILER=$NVCC -DGGML_CUDA_NCCL=OFF"
     export PATH="$(dirname "$NVCC"):$PATH"
-    export LD_LIBRARY_PATH="$(dirname "$(dirname "$NVCC")")/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export LD_LIBRARY_PATH="$CUDA_ROOT/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   fi
   configure() {
     # shellcheck disable=SC2086

@@ -154,14 +154,16 @@ export async function runKitCli(argv: string[]): Promise<void> {
         threads: string;
         maxNewTokens: string;
       }) => {
-        let t1Ms = positive('--t1-ms', o.t1Ms);
+        const t1Ms = positive('--t1-ms', o.t1Ms);
+        // Without a measured curve (the step failed or was skipped): a guess that grows with the draft.
+        let curve = { sizes: [1, 128], ms: [t1Ms, 4 * t1Ms] };
         if (o.costCurve && existsSync(o.costCurve)) {
-          const doc = readJson<{ results: { ms: number[] }[] }>(o.costCurve, 'cost curve');
-          t1Ms = doc.results[0]?.ms[0] ?? t1Ms;
+          const doc = readJson<{ results: { sizes: number[]; ms: number[] }[] }>(o.costCurve, 'cost curve');
+          if (doc.results[0]) curve = doc.results[0];
         }
         const plan = planSweep({
           budgetSeconds: Number(o.budgetS),
-          t1Ms,
+          curve,
           model: o.model,
           device: device(o.device),
           threads: positive('--threads', o.threads),

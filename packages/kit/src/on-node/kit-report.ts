@@ -6,7 +6,7 @@ import { captureEnvironment, type MetricRow, OVERALL, type Summary } from '@trbe
 /** One line of `steps.jsonl`, appended by kit/run.sh as each step ends. */
 interface StepLine {
   step: string;
-  status: 'ok' | 'failed' | 'skipped';
+  status: 'ok' | 'failed' | 'skipped' | 'stopped';
   seconds: number;
   note?: string;
 }

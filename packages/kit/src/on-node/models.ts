@@ -19,8 +19,9 @@ export interface KitModels {
 const GPU_TARGET = ['twin:vicuna-7b-v32000', 'twin:d4096-l32-h32-kv32-f11008-v32000'];
 const GPU_TARGET_512 = 'twin:vicuna-7b';
 const WIDE_SMALL = ['twin:d512-l8-h8-kv4-f1376-v32000'];
-const CPU_TARGET = ['twin:d256-l6-h16-kv8-f688-v32000'];
-const CPU_TARGET_512 = 'twin:d256-l6-h16-kv8-f688';
+// F32 on the CPU: F16 weights take ggml's slow F16 path for batches and blur the tree-vs-linear check.
+const CPU_TARGET = ['twin:d256-l6-h16-kv8-f688-v32000:f32'];
+const CPU_TARGET_512 = 'twin:d256-l6-h16-kv8-f688:f32';
 
 function firstKnown(specs: string[]): string | null {
   for (const spec of specs) {

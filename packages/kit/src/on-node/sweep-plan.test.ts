@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planSweep } from './sweep-plan.ts';
 
-const base = { t1Ms: 10, model: 'twin:vicuna-7b', device: 'cuda' as const, threads: 1, maxQuestions: 48, maxNewTokens: 128 };
+const flat = (t1: number) => ({ sizes: [1, 16, 81, 128], ms: [t1, t1 * 1.2, t1 * 1.6, t1 * 2] });
+const base = { curve: flat(10), model: 'twin:vicuna-7b', device: 'cuda' as const, threads: 1, maxQuestions: 48, maxNewTokens: 128 };
 
 describe('planSweep', () => {
   it('fits more questions into more time, never more than the dataset holds', () => {
@@ -18,8 +19,15 @@ describe('planSweep', () => {
     expect(p.config.datasets).toEqual([{ dataset: 'stories', limit: 1 }]);
   });
 
+  it('a tree that costs far more than one token (a CPU) gets fewer questions than t(1) alone suggests', () => {
+    const steep = { sizes: [1, 4, 81], ms: [1, 35, 470] };
+    const cpu = { ...base, device: 'cpu' as const, maxNewTokens: 32, budgetSeconds: 360 };
+    expect(planSweep({ ...cpu, curve: steep }).questions).toBeLessThan(planSweep({ ...cpu, curve: flat(1) }).questions);
+    expect(planSweep({ ...cpu, curve: steep }).estimateSeconds).toBeLessThanOrEqual(360);
+  });
+
   it('a slower target gets fewer questions', () => {
-    expect(planSweep({ ...base, t1Ms: 40, budgetSeconds: 300 }).questions).toBeLessThan(
+    expect(planSweep({ ...base, curve: flat(40), budgetSeconds: 300 }).questions).toBeLessThan(
       planSweep({ ...base, budgetSeconds: 300 }).questions,
     );
   });

@@ -1,9 +1,11 @@
+import { type CostCurve, costAt } from '@trbench/core';
+
 /** What the sweep's size is estimated from. */
 export interface SweepPlanInput {
   /** Seconds left for the whole sweep (model loads, warm-ups, tuning, questions, report). */
   budgetSeconds: number;
-  /** Measured forward time of one token on the target (t(1) of the cost curve), ms. */
-  t1Ms: number;
+  /** The target's measured forward time t(n) on this machine (the kit's cost-curve step). */
+  curve: Pick<CostCurve, 'sizes' | 'ms'>;
   /** Target spec and where it runs. */
   model: string;
   device: 'cuda' | 'cpu';
@@ -34,29 +36,38 @@ export function kitMethods(tuneNodes: number) {
   ];
 }
 
-/** Variants per question: AR plus TR 2.2.2, two chains, the tuned tree, SuffixDecoding, SpS. */
-const SPECULATIVE_VARIANTS = 6;
 /**
- * A speculative variant's forwards per question relative to AR's (each verifies a tree that costs more than
- * one token, but commits MAT ≈ 2-5 tokens; SpS adds gamma draft forwards of stories260K per step). A
- * deliberately pessimistic 0.8: the sweep is cut at the deadline anyway, this only sizes it.
+ * Each variant's forwards per question and draft size, pessimistic (MAT 2 for trees and chains, 1.5 for
+ * SuffixDecoding, 3 for SpS with its 4 draft forwards of stories260K at ~1 ms each): the sweep is stopped at
+ * the deadline anyway; this only sizes it.
  */
-const SPECULATIVE_SHARE = 0.8;
+const VARIANTS: { name: string; mat: number; nodes: (tuneNodes: number) => number; extraMs: number }[] = [
+  { name: 'ar', mat: 1, nodes: () => 1, extraMs: 0 },
+  { name: 'tr 2.2.2', mat: 2, nodes: () => 81, extraMs: 0 },
+  { name: 'tr chain:4', mat: 2, nodes: () => 5, extraMs: 0 },
+  { name: 'tr chain:8', mat: 2, nodes: () => 9, extraMs: 0 },
+  { name: 'tr auto', mat: 2, nodes: (tune) => tune, extraMs: 0 },
+  { name: 'suffix', mat: 1.5, nodes: () => 16, extraMs: 0 },
+  { name: 'sps', mat: 3, nodes: () => 5, extraMs: 4 },
+];
 
 /**
- * Sizes the sweep to the time left: seconds per question ≈ maxNewTokens × (t(1) + host time per step) ×
- * (AR + 6 speculative variants × 0.8), plus fixed costs (model loads, one warm-up question per variant,
- * tuning the tree on 4 × 32 tokens). At least one question; at most the dataset.
+ * Sizes the sweep to the time left: seconds per question = Σ over the 7 variants of maxNewTokens / MAT ×
+ * (t(draft nodes) + host time per step), from the measured cost curve; fixed costs are the model loads,
+ * one warm-up question per variant and tuning the tree on 4 × 32 tokens. At least one question; at most
+ * the dataset.
  */
 export function planSweep(input: SweepPlanInput): SweepPlan {
-  const hostMs = Math.max(2, 0.3 * input.t1Ms);
-  const stepMs = input.t1Ms + hostMs;
-  const perQuestion = (input.maxNewTokens * stepMs * (1 + SPECULATIVE_VARIANTS * SPECULATIVE_SHARE)) / 1000;
+  const curve = { ...input.curve, contextLength: 0 };
+  const t1 = costAt(curve, 1);
+  const hostMs = Math.max(2, 0.3 * t1);
+  const tuneNodes = input.device === 'cuda' ? 128 : 24;
+  const stepMs = (v: (typeof VARIANTS)[number]) => costAt(curve, v.nodes(tuneNodes)) + hostMs + v.extraMs;
+  const perQuestion = VARIANTS.reduce((sum, v) => sum + (input.maxNewTokens / v.mat) * stepMs(v), 0) / 1000;
   const loadSeconds = input.device === 'cuda' ? 25 : 5;
-  const tuneSeconds = (4 * 32 * stepMs * 3) / 1000;
+  const tuneSeconds = (((4 * 32) / 2) * (costAt(curve, tuneNodes) + hostMs) * 3) / 1000;
   const fixed = loadSeconds + tuneSeconds + perQuestion; // + warm-up: one question per variant
   const questions = Math.max(1, Math.min(input.maxQuestions, Math.floor((input.budgetSeconds - fixed) / perQuestion)));
-  const tuneNodes = input.device === 'cuda' ? 128 : 24;
   const config = {
     name: 'sweep',
     description: `offline kit sweep: ${input.model} on ${input.device}, sized to ${Math.round(input.budgetSeconds)} s`,
@@ -72,7 +83,7 @@ export function planSweep(input: SweepPlanInput): SweepPlan {
     questions,
     estimateSeconds: fixed + questions * perQuestion,
     basis:
-      `t(1) = ${input.t1Ms.toFixed(2)} ms + host ${hostMs.toFixed(1)} ms per step, ${input.maxNewTokens} new tokens, ` +
+      `t(1) = ${t1.toFixed(2)} ms, t(81) = ${costAt(curve, 81).toFixed(2)} ms, host ${hostMs.toFixed(1)} ms per step, ${input.maxNewTokens} new tokens, ` +
       `${perQuestion.toFixed(1)} s per question for 7 variants, ${fixed.toFixed(0)} s fixed (loads, tuning, warm-up)`,
   };
 }

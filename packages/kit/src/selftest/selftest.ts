@@ -49,7 +49,9 @@ const buildSeconds = seconds();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'trbench-kit-selftest-'));
 cpSync(kitDir, path.join(tmp, 'kit'), { recursive: true, filter: (src) => path.relative(kitDir, src) !== 'work' });
 const bin = pathWithoutNode(path.join(tmp, 'bin'));
-const noNode = spawnSync('bash', ['-c', 'command -v node npm npx'], { env: { PATH: bin } }).stdout.toString().trim();
+const noNode = spawnSync('bash', ['-c', 'command -v node npm npx'], { env: { PATH: bin } })
+  .stdout.toString()
+  .trim();
 if (noNode !== '') throw new Error(`the self-test PATH still has ${noNode}`);
 const isolate = canUnshareNetwork();
 const work = option('work') ? path.resolve(option('work') as string) : path.join(tmp, 'work');
