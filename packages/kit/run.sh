@@ -252,15 +252,25 @@ else
 fi
 
 # The sweep gets SIGINT GRACE seconds before its end (the question in flight finishes, every finished one is
-# kept), SIGKILL at the end; RESERVE is left for the reports.
+# kept), SIGKILL at the end; RESERVE is left for the reports. Its config holds MAX_QUESTIONS stories; the
+# plan estimates how many fit in this call, and a second call with the same --out resumes the rest.
 RESERVE=15
 GRACE=45
 SWEEP_S=$(( $(left) - RESERVE ))
+MAX_QUESTIONS=$([ $CPU = 1 ] && echo 8 || echo 16)
 if [ "$SWEEP_S" -gt $(( GRACE + 30 )) ]; then
-  step plan-sweep "sized to $(( SWEEP_S - GRACE )) s" trbench kit plan-sweep --budget-s "$(( SWEEP_S - GRACE ))" --model "$TARGET_MODEL" --device "$DEVICE" \
-    --threads "$THREADS" --max-new-tokens "$NEW_TOKENS" --cost-curve "$OUT/cost-curve/cost-curve.json" --out "$OUT/sweep.json"
-  step sweep "AR, TR 2.2.2, chains, tuned tree, SuffixDecoding, SpS; stopped at the deadline" \
-    timeout -s INT -k "$GRACE" "$(( $(left) - RESERVE - GRACE ))" "$NODE" "$APP" run "$OUT/sweep.json" --out "$OUT" --name sweep --overwrite
+  if [ -f "$OUT/sweep/run.json" ] && [ -f "$OUT/sweep.json" ]; then
+    # A second call with the same --out continues the sweep the first one was stopped in.
+    SWEEP_MODE=--resume
+    skip plan-sweep "resuming the sweep of an earlier call ($(wc -l < "$OUT/sweep/records.jsonl" 2>/dev/null || echo 0) records)"
+  else
+    SWEEP_MODE=--overwrite
+    step plan-sweep "sized to $(( SWEEP_S - GRACE )) s" trbench kit plan-sweep --budget-s "$(( SWEEP_S - GRACE ))" --model "$TARGET_MODEL" \
+      --device "$DEVICE" --threads "$THREADS" --max-new-tokens "$NEW_TOKENS" --max-questions "$MAX_QUESTIONS" \
+      --cost-curve "$OUT/cost-curve/cost-curve.json" --out "$OUT/sweep.json"
+  fi
+  step sweep "AR, TR 2.2.2, chains, tuned tree, SuffixDecoding, SpS" \
+    timeout -s INT -k "$GRACE" "$(( $(left) - RESERVE - GRACE ))" "$NODE" "$APP" run "$OUT/sweep.json" --out "$OUT" --name sweep $SWEEP_MODE
   if [ -f "$OUT/sweep/records.jsonl" ]; then step sweep-report "summary of the finished questions" trbench report "$OUT/sweep"; fi
 else
   skip sweep "budget spent ($(left) s left)"

@@ -143,6 +143,7 @@ export async function runKitCli(argv: string[]): Promise<void> {
     .option('--t1-ms <ms>', 't(1) when there is no cost curve', '30')
     .option('--threads <n>', 'CPU threads', '1')
     .option('--max-new-tokens <n>', 'tokens per question', '128')
+    .option('--max-questions <n>', 'stories in the config (a later call resumes what this one does not finish)', '16')
     .action(
       (o: {
         budgetS: string;
@@ -153,6 +154,7 @@ export async function runKitCli(argv: string[]): Promise<void> {
         t1Ms: string;
         threads: string;
         maxNewTokens: string;
+        maxQuestions: string;
       }) => {
         const t1Ms = positive('--t1-ms', o.t1Ms);
         // Without a measured curve (the step failed or was skipped): a guess that grows with the draft.
@@ -167,7 +169,7 @@ export async function runKitCli(argv: string[]): Promise<void> {
           model: o.model,
           device: device(o.device),
           threads: positive('--threads', o.threads),
-          maxQuestions: loadStorySuite().length,
+          maxQuestions: Math.min(loadStorySuite().length, positive('--max-questions', o.maxQuestions)),
           maxNewTokens: positive('--max-new-tokens', o.maxNewTokens),
         });
         mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });

@@ -13,10 +13,10 @@ describe('planSweep', () => {
     expect(planSweep({ ...base, budgetSeconds: 1e6 }).questions).toBe(48);
   });
 
-  it('keeps one question when the budget is spent, and names the stories limit in the config', () => {
-    const p = planSweep({ ...base, budgetSeconds: 5 });
+  it('expects one question when the budget is spent; the config keeps all the questions a later call resumes', () => {
+    const p = planSweep({ ...base, maxQuestions: 16, budgetSeconds: 5 });
     expect(p.questions).toBe(1);
-    expect(p.config.datasets).toEqual([{ dataset: 'stories', limit: 1 }]);
+    expect(p.config.datasets).toEqual([{ dataset: 'stories', limit: 16 }]);
   });
 
   it('a tree that costs far more than one token (a CPU) gets fewer questions than t(1) alone suggests', () => {

@@ -10,14 +10,15 @@ export interface SweepPlanInput {
   model: string;
   device: 'cuda' | 'cpu';
   threads: number;
-  /** Questions the dataset has. */
+  /** Questions in the config (the dataset's first ones); the plan says how many of them fit the budget. */
   maxQuestions: number;
   maxNewTokens: number;
 }
 
 export interface SweepPlan {
   /** The sweep config (trbench's config format, as JSON). */
-  config: Record<string, unknown>;
+  config: Record<string, unknown> & { datasets: { dataset: string; limit: number }[] };
+  /** Questions expected to finish in the budget (the sweep is stopped at the deadline either way). */
   questions: number;
   /** Estimated seconds for the whole sweep. */
   estimateSeconds: number;
@@ -75,7 +76,7 @@ export function planSweep(input: SweepPlanInput): SweepPlan {
     warmup: 1,
     repeats: 1,
     models: [{ model: input.model, id: 'target', backend: 'llama.cpp', device: input.device, threads: input.threads }],
-    datasets: [{ dataset: 'stories', limit: questions }],
+    datasets: [{ dataset: 'stories', limit: input.maxQuestions }],
     methods: kitMethods(tuneNodes),
   };
   return {
