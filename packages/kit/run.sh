@@ -158,7 +158,10 @@ step runtime "unpack Node.js" unpack_runtime || exit 2
 export TRBENCH_CACHE=$WORK/cache TRBENCH_MIRROR=$KIT/app/assets NODE_OPTIONS=
 APP="$KIT/app/trbench.mjs"
 trbench() { "$NODE" "$APP" "$@"; }
+PREP_PID=""
 finish() {
+  # a model generation still running when an earlier step gave up
+  [ -n "$PREP_PID" ] && kill "$PREP_PID" 2>/dev/null
   trbench kit report --out "$OUT" >> "$LOG" 2>&1 && log "report: $OUT/report.md (total $(( $(date +%s) - T0 )) s)"
 }
 trap finish EXIT

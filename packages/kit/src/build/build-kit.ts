@@ -148,6 +148,7 @@ export async function buildKit(options: BuildKitOptions): Promise<{ dir: string;
   const mirror = mirrorDir();
   for (const licence of ['models/stories260K/LICENSE.llama2.zig', 'datasets/spec_bench/LICENSE.spec-bench']) {
     if (mirror && existsSync(path.join(mirror, licence))) copyFileSync(path.join(mirror, licence), path.join(app, 'assets', licence));
+    else log(`kit: ${licence} not carried (it comes from the mirror folder: set TRBENCH_MIRROR)`);
   }
 
   const runSh = path.join(kit, 'run.sh');
