@@ -215,7 +215,7 @@ else
   step configure "cmake ${GEN:+(ninja)}" configure || exit 1
   step build "libllama, $DEVICE${CUDA_ARCH:+ sm_$CUDA_ARCH}, $JOBS jobs" compile || { log "run.sh: libllama did not build (see $LOG)"; exit 1; }
   printf '{"variant":"%s","cudaArch":"%s","seconds":%s,"generator":"%s","jobs":%s,"cmake":"%s","nvcc":"%s","target":"%s"}\n' \
-    "$DEVICE" "$CUDA_ARCH" "$(( $(date +%s) - B0 ))" "${GEN:+ninja}${GEN:-make}" "$JOBS" "$CMAKE_VERSION" "${NVCC_VERSION:-}" "$TARGET" > "$OUT/build.json"
+    "$DEVICE" "$CUDA_ARCH" "$(( $(date +%s) - B0 ))" "$([ -n "$GEN" ] && echo ninja || echo make)" "$JOBS" "$CMAKE_VERSION" "${NVCC_VERSION:-}" "$TARGET" > "$OUT/build.json"
   abi_check() {
     local cc; cc=$(command -v cc || command -v gcc)
     "$cc" -I"$SRC/include" -I"$SRC/ggml/include" "$KIT/llama.cpp/abi-table.c" -o "$WORK/abi-table" \
