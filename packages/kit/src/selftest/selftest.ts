@@ -82,7 +82,9 @@ process.stderr.write(
 const failed = steps.filter((s) => s.status === 'failed').map((s) => s.step);
 if (failed.length > 0) process.stderr.write(`kit:selftest: failed steps: ${failed.join(', ')}\n`);
 if (!process.argv.includes('--keep') && ok && failed.length === 0) {
-  execFileSync('cp', ['-r', out, path.join(repoRoot, '.cache', 'trbench', 'kit-selftest-last-out')]);
+  const last = path.join(repoRoot, '.cache', 'trbench', 'kit-selftest-last-out');
+  rmSync(last, { recursive: true, force: true });
+  execFileSync('cp', ['-r', out, last]);
   rmSync(tmp, { recursive: true, force: true });
   process.stderr.write(`kit:selftest: results copied to .cache/trbench/kit-selftest-last-out\n`);
 }
