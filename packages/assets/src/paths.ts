@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Repository root (this file lives in packages/assets/src). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/**
+ * Repository root (this file lives in packages/assets/src); `TRBENCH_ROOT` overrides it for a bundled build
+ * (the offline kit), which lays out package.json, configs/ and datasets/ next to its bundle.
+ */
+export const repoRoot = process.env.TRBENCH_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /**
  * A path from the environment, relative to the folder the user started the command in: npm scripts and

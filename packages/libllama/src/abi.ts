@@ -267,3 +267,43 @@ export function checkLibraryDefaults(model: ModelParams, context: ContextParams)
   }
   return diffs;
 }
+
+/** Struct sizes and field offsets in the shape of {@link EXPECTED_LAYOUT}, as a C compiler saw some headers. */
+export type AbiLayout = Record<string, { size: number; fields: Record<string, number> }>;
+
+/** How `actual` (e.g. printed by {@link abiTableProgram} built against a source tree) differs from the pinned table. */
+export function layoutDifferences(actual: AbiLayout): string[] {
+  const diffs: string[] = [];
+  for (const [name, expected] of Object.entries(EXPECTED_LAYOUT)) {
+    const got = actual[name];
+    if (!got) {
+      diffs.push(`no ${name}`);
+      continue;
+    }
+    if (got.size !== expected.size) diffs.push(`sizeof(${name}) = ${got.size}, expected ${expected.size}`);
+    for (const [field, offset] of Object.entries(expected.fields)) {
+      const at = got.fields?.[field];
+      if (at !== offset) diffs.push(`offsetof(${name}, ${field}) = ${at ?? 'missing'}, expected ${offset}`);
+    }
+  }
+  return diffs;
+}
+
+/**
+ * C source that prints, as JSON, the sizes and offsets {@link EXPECTED_LAYOUT} lists, as the compiler sees
+ * them in `llama.h`. Built against a source tree, its output is that tree's {@link AbiLayout}; a field the
+ * headers lack fails the compile.
+ */
+export function abiTableProgram(): string {
+  const lines = ['#include <stddef.h>', '#include <stdio.h>', '#include "llama.h"', '', 'int main(void) {', '  printf("{");'];
+  Object.entries(EXPECTED_LAYOUT).forEach(([name, layout], i) => {
+    const fields = Object.keys(layout.fields);
+    lines.push(`  printf("${i > 0 ? ',' : ''}\\"${name}\\":{\\"size\\":%zu,\\"fields\\":{", sizeof(struct ${name}));`);
+    fields.forEach((field, j) => {
+      lines.push(`  printf("${j > 0 ? ',' : ''}\\"${field}\\":%zu", offsetof(struct ${name}, ${field}));`);
+    });
+    lines.push('  printf("}}");');
+  });
+  lines.push('  printf("}\\n");', '  return 0;', '}', '');
+  return lines.join('\n');
+}

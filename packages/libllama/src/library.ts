@@ -14,10 +14,10 @@ import {
   type ModelParams,
   PINNED,
 } from './abi.ts';
+import { LIBRARY_DIR_ENV, locateLibraryDir } from './library-dir.ts';
+import type { GpuChoice, LocatedLibrary, Variant } from './variant.ts';
 
-/** Which prebuilt libllama to load. `auto` picks CUDA, then Vulkan, then CPU, as node-llama-cpp does. */
-export type GpuChoice = 'auto' | 'cuda' | 'vulkan' | false;
-export type Variant = 'cpu' | 'cuda' | 'vulkan';
+export type { GpuChoice, Variant } from './variant.ts';
 
 /** The bound C functions of one loaded libllama (process-wide singleton). */
 export interface LlamaLibrary {
@@ -130,12 +130,7 @@ function readPinnedVersions(root: string | null): { nodeLlamaCpp: string; releas
   return { nodeLlamaCpp, release };
 }
 
-/**
- * Loads node-llama-cpp's prebuilt libllama for the chosen variant through koffi, once per process.
- * Refuses any library other than the pinned release, or one whose struct layout disagrees with ours.
- */
-export async function loadLlamaLibrary(gpu: GpuChoice = 'auto'): Promise<LlamaLibrary> {
-  if (loaded) return loaded;
+async function locatePrebuilt(gpu: GpuChoice): Promise<LocatedLibrary> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const nlcRoot = packageDir(here, 'node-llama-cpp');
   const versions = readPinnedVersions(nlcRoot);
@@ -145,7 +140,6 @@ export async function loadLlamaLibrary(gpu: GpuChoice = 'auto'): Promise<LlamaLi
         `node-llama-cpp ${PINNED.nodeLlamaCpp} (llama.cpp ${PINNED.llamaCppRelease}); install the exact pin with \`npm ci\``,
     );
   }
-  checkStructLayouts();
   const variant = await detectGpu(gpu);
   const tag = platformTag();
   const pkg = variant === 'cpu' ? `@node-llama-cpp/${tag}` : `@node-llama-cpp/${tag}-${variant}`;
@@ -153,8 +147,30 @@ export async function loadLlamaLibrary(gpu: GpuChoice = 'auto'): Promise<LlamaLi
   if (!pkgDir) throw new TrbenchError(`the prebuilt llama.cpp binaries for ${variant} (${pkg}) are not installed`);
   const binsDir = path.join(pkgDir, 'bins', variant === 'cpu' ? tag : `${tag}-${variant}`);
   const suffix = variant === 'cpu' ? '' : `.${variant}`;
-  const ggmlPath = path.join(binsDir, `libggml${suffix}.${PINNED.libraryVersionTag}.so`);
-  const llamaPath = path.join(binsDir, `libllama${suffix}.${PINNED.libraryVersionTag}.so`);
+  const ext = variant === 'cpu' ? null : packageDir(nlcRoot as string, `@node-llama-cpp/${tag}-${variant}-ext`);
+  return {
+    variant,
+    binsDir,
+    ggmlPath: path.join(binsDir, `libggml${suffix}.${PINNED.libraryVersionTag}.so`),
+    llamaPath: path.join(binsDir, `libllama${suffix}.${PINNED.libraryVersionTag}.so`),
+    versionString: `node-llama-cpp ${versions.nodeLlamaCpp} / llama.cpp ${versions.release}`,
+    backendPlugins: true,
+    fallbackPlugins: ext ? path.join(ext, 'bins', `${tag}-${variant}`, 'fallback') : null,
+  };
+}
+
+/**
+ * Loads the pinned libllama through koffi, once per process: node-llama-cpp's prebuilt one, or the one in
+ * the folder `TRBENCH_LIBLLAMA_DIR` names (a build of the pinned source, e.g. by the offline kit; see
+ * `library-dir.ts`). Refuses any library other than the pinned release, or one whose struct layout
+ * disagrees with ours.
+ */
+export async function loadLlamaLibrary(gpu: GpuChoice = 'auto'): Promise<LlamaLibrary> {
+  if (loaded) return loaded;
+  checkStructLayouts();
+  const given = process.env[LIBRARY_DIR_ENV];
+  const located = given ? locateLibraryDir(given, gpu) : await locatePrebuilt(gpu);
+  const { variant, binsDir, ggmlPath, llamaPath } = located;
   for (const p of [ggmlPath, llamaPath]) {
     if (!existsSync(p)) throw new TrbenchError(`expected llama.cpp library ${p} is missing (node-llama-cpp ${PINNED.nodeLlamaCpp} layout)`);
   }
@@ -171,7 +187,7 @@ export async function loadLlamaLibrary(gpu: GpuChoice = 'auto'): Promise<LlamaLi
   }, koffi.pointer(logProto));
   f.llama_log_set(keepCallback, null);
 
-  f.ggml_backend_load_all_from_path(binsDir);
+  if (located.backendPlugins) f.ggml_backend_load_all_from_path(binsDir);
   const gpuDevices = () => {
     const names: string[] = [];
     let gpus = 0;
@@ -186,8 +202,7 @@ export async function loadLlamaLibrary(gpu: GpuChoice = 'auto'): Promise<LlamaLi
   let devices = gpuDevices();
   if (variant !== 'cpu' && devices.gpus === 0) {
     // The -ext package carries a build for the older CUDA runtime, as node-llama-cpp falls back to it.
-    const ext = packageDir(nlcRoot as string, `@node-llama-cpp/${tag}-${variant}-ext`);
-    if (ext) f.ggml_backend_load_all_from_path(path.join(ext, 'bins', `${tag}-${variant}`, 'fallback'));
+    if (located.fallbackPlugins) f.ggml_backend_load_all_from_path(located.fallbackPlugins);
     devices = gpuDevices();
     if (devices.gpus === 0) {
       throw new TrbenchError(
@@ -204,7 +219,7 @@ export async function loadLlamaLibrary(gpu: GpuChoice = 'auto'): Promise<LlamaLi
   loaded = {
     variant,
     binsDir,
-    versionString: `node-llama-cpp ${versions.nodeLlamaCpp} / llama.cpp ${versions.release}`,
+    versionString: located.versionString,
     devices: devices.names,
     lastLog: () => last,
     f,

@@ -15,21 +15,27 @@ export interface Environment {
 
 let cached: Environment | null = null;
 
-export function captureEnvironment(): Environment {
-  if (cached) return cached;
-  let gitCommit = 'unknown';
-  let gitDirty = false;
+function gitState(): { gitCommit: string; gitDirty: boolean } {
+  // A bundled build (the offline kit) has no checkout: it carries the commit it was built from.
+  const built = process.env.TRBENCH_GIT_COMMIT;
+  if (built) return { gitCommit: built, gitDirty: process.env.TRBENCH_GIT_DIRTY === '1' };
   try {
-    gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] })
+    const gitCommit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] })
       .toString()
       .trim();
-    gitDirty =
+    const gitDirty =
       execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'ignore'] })
         .toString()
         .trim() !== '';
+    return { gitCommit, gitDirty };
   } catch {
-    // not a git checkout (e.g. an npm tarball)
+    return { gitCommit: 'unknown', gitDirty: false }; // not a git checkout (e.g. an npm tarball)
   }
+}
+
+export function captureEnvironment(): Environment {
+  if (cached) return cached;
+  const { gitCommit, gitDirty } = gitState();
   const cpus = os.cpus();
   cached = {
     cpu: cpus[0]?.model?.trim() ?? 'unknown',
