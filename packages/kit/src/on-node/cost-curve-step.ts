@@ -36,7 +36,7 @@ export async function runCostCurve(step: CostCurveStep): Promise<number> {
   try {
     const loadSeconds = (Date.now() - t0) / 1000;
     const t1 = Date.now();
-    const curve = measureCostCurve(model, step.sizes, (n) => tree.parent.subarray(0, n), {
+    const curve = await measureCostCurve(model, step.sizes, (n) => tree.parent.subarray(0, n), {
       contextLength: step.context,
       repeats: step.repeats,
     });
