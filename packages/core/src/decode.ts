@@ -1,3 +1,4 @@
+import { CommitTrace, type CommitTraceData } from './commit-trace.ts';
 import { Draft } from './draft.ts';
 import type { Drafter } from './drafter.ts';
 import { TrbenchError } from './errors.ts';
@@ -35,6 +36,8 @@ export interface GenerationResult {
   draftNodes: Int32Array;
   /** Mean accepted tokens per step (MAT). */
   meanAcceptedTokens: number;
+  /** The target's top-2 at each committed position (diagnoses a divergence from plain decoding). */
+  trace: CommitTraceData;
   timing: {
     prefillMs: number;
     draftMs: number;
@@ -61,6 +64,7 @@ export class DecodeLoop {
   private readonly acceptance: Acceptance;
   private readonly history = new TokenHistory();
   private readonly log = new StepLog();
+  private readonly trace = new CommitTrace();
   private promptPredictions: Predictions | null = null;
   private readonly greedy = new GreedyVerifier();
   private sampler: SpeculativeSamplingVerifier | null = null;
@@ -111,6 +115,7 @@ export class DecodeLoop {
     history.begin(prompt, maxNew);
     log.clear();
     log.reserve(maxNew);
+    this.trace.begin(maxNew);
     model.reset();
     let promptPredictions: Predictions | null = null;
     if (drafter.wantsPromptPredictions) {
@@ -154,6 +159,7 @@ export class DecodeLoop {
       for (let j = 1; j <= acceptance.length && !finished; j++) {
         const token = j < acceptance.length ? draft.tokens[acceptance.path[j]] : acceptance.bonusToken;
         history.push(token);
+        this.trace.record(predictions, acceptance.path[j - 1]);
         produced++;
         committedThisStep++;
         if (stopAtEog && model.isEndOfGeneration(token)) {
@@ -193,6 +199,7 @@ export class DecodeLoop {
       acceptLengths,
       draftNodes: log.draftNodes.slice(0, steps),
       meanAcceptedTokens: meanAcceptedTokens(acceptLengths),
+      trace: this.trace.snapshot(),
       timing: {
         prefillMs: tPrefill - t0,
         draftMs: sum(log.draftMs.subarray(0, steps)),
