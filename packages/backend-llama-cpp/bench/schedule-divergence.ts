@@ -152,9 +152,14 @@ if (values.only) {
       ),
     ) as number[][];
   const reference = run('trbench:split:f32', 'stories260K');
-  const tokens = new Map<Schedule, number[][]>();
-  for (const s of SCHEDULES) tokens.set(s, run(s, values.model));
   const cell = (d: number) => (d < 0 ? '=' : String(d));
+  const tokens = new Map<Schedule, number[][]>();
+  for (const s of SCHEDULES) {
+    const t = run(s, values.model);
+    tokens.set(s, t);
+    // As it goes (a slow machine): first differing new token vs stories260K per prompt.
+    process.stderr.write(`${s}: ${t.map((x, i) => cell(firstDifference(x, reference[i]))).join(' ')}\n`);
+  }
   console.log(`${values.model}, ${threads} threads, ${maxNew} new tokens; first differing new token (= identical)\n`);
   console.log(
     `| schedule | ${prompts.map((_, i) => `p${i + 1} vs stories260K`).join(' | ')} | ${prompts.map((_, i) => `p${i + 1} vs trbench:split:f32`).join(' | ')} |`,

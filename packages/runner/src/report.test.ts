@@ -98,6 +98,7 @@ describe('reports', () => {
     expect(col('speedup_ci_from')).toBe('questions');
     expect(Number(col('speedup_spec_bench'))).toBeCloseTo(8 / 3, 12);
     expect(Number(col('us_per_step_verify'))).toBeCloseTo(3000 / 15, 9);
+    expect(col('lossless_numeric')).toBe('0');
     expect(tr.endsWith('"{""k"":8}"')).toBe(true);
   });
 });
