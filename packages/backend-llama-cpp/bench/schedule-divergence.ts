@@ -13,7 +13,8 @@
 // Usage: npx tsx packages/backend-llama-cpp/bench/schedule-divergence.ts [--model spec] [--tokens 40] [--threads 2]
 //        [--prompts file.jsonl] [--only schedule]   (TRBENCH_MIRROR for stories260K)
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolveModel } from '@trbench/assets';
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     prompts: { type: 'string' },
     only: { type: 'string' },
+    'logits-out': { type: 'string' },
   },
 });
 const maxNew = Number(values.tokens);
@@ -56,6 +58,9 @@ const prompts = values.prompts
       .map((l) => (JSON.parse(l) as { prompt: string }).prompt)
   : DEFAULT_PROMPTS;
 
+/** trbench schedules: the argmax's logit at each new token (how far schedules move the numbers). */
+const topLogits: number[][] = [];
+
 async function runTrbench(path: string, split: boolean, kv: 'f32' | 'f16'): Promise<number[][]> {
   const model = await LlamaCppModel.open({ path, name: 'm', sha256: '', maxDraftNodes: 1, topK: 1, threads, kvCacheType: kv });
   const draft = new Draft(1);
@@ -66,6 +71,8 @@ async function runTrbench(path: string, split: boolean, kv: 'f32' | 'f16'): Prom
     const prompt = model.tokenize(text, true);
     model.reset();
     const tokens: number[] = [];
+    const logits: number[] = [];
+    topLogits.push(logits);
     let root: number;
     if (split) {
       if (prompt.length > 1) model.prefill(prompt.subarray(0, prompt.length - 1));
@@ -75,6 +82,7 @@ async function runTrbench(path: string, split: boolean, kv: 'f32' | 'f16'): Prom
       model.prefill(prompt, rows);
       root = rows.argmax[prompt.length - 1];
       tokens.push(root);
+      logits.push(rows.topLogits[prompt.length - 1]);
     }
     while (tokens.length < maxNew) {
       draft.reset(root);
@@ -82,6 +90,7 @@ async function runTrbench(path: string, split: boolean, kv: 'f32' | 'f16'): Prom
       model.commit(rootOnly, 1);
       root = out.argmax[0];
       tokens.push(root);
+      logits.push(out.topLogits[0]);
     }
     result.push(tokens);
   }
@@ -139,15 +148,17 @@ if (values.only) {
       ? await runTrbench(path, how === 'split', kv as 'f32' | 'f16')
       : await runNodeLlamaCpp(path, how === 'split', kv as 'f32' | 'f16');
   process.stdout.write(`${JSON.stringify(tokens)}\n`);
+  if (values['logits-out'] && engine === 'trbench') writeFileSync(values['logits-out'], JSON.stringify(topLogits));
 } else {
   const self = fileURLToPath(import.meta.url);
+  const logitsFile = (schedule: string) => `${tmpdir()}/schedule-divergence-${process.pid}-${schedule.replaceAll(':', '-')}.json`;
   const run = (schedule: string, model: string) =>
     JSON.parse(
       execFileSync(
         process.execPath,
-        ['--import', 'tsx', self, '--model', model, '--tokens', String(maxNew), '--threads', String(threads), '--only', schedule].concat(
-          values.prompts ? ['--prompts', values.prompts] : [],
-        ),
+        ['--import', 'tsx', self, '--model', model, '--tokens', String(maxNew), '--threads', String(threads), '--only', schedule]
+          .concat(values.prompts ? ['--prompts', values.prompts] : [])
+          .concat(model === values.model ? ['--logits-out', logitsFile(schedule)] : []),
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
       ),
     ) as number[][];
@@ -170,6 +181,21 @@ if (values.only) {
     const vsRef = t.map((x, i) => cell(firstDifference(x, reference[i])));
     const vsBase = t.map((x, i) => cell(firstDifference(x, base[i])));
     console.log(`| ${s} | ${vsRef.join(' | ')} | ${vsBase.join(' | ')} |`);
+  }
+  // How far each trbench schedule moves the argmax logit from trbench's plain decoding, over the new
+  // tokens before the first differing one (0 = bit-identical numbers).
+  const baseLogits = JSON.parse(readFileSync(logitsFile('trbench:split:f32'), 'utf8')) as number[][];
+  console.log('\n| schedule | max abs difference of the argmax logit vs trbench:split:f32 (common tokens) |\n|---|---:|');
+  for (const s of SCHEDULES) {
+    if (!existsSync(logitsFile(s))) continue;
+    const mine = JSON.parse(readFileSync(logitsFile(s), 'utf8')) as number[][];
+    let worst = 0;
+    mine.forEach((row, i) => {
+      const d = firstDifference(tokens.get(s)![i], base[i]);
+      const n = d < 0 ? row.length : d;
+      for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs(row[j] - baseLogits[i][j]));
+    });
+    console.log(`| ${s} | ${worst.toExponential(2)} |`);
   }
   prompts.forEach((p, i) => console.log(`p${i + 1}: ${JSON.stringify(p)}`));
 }
