@@ -9,8 +9,9 @@ import { openModel, parseBackend } from '../open-model.ts';
 function divergenceText(report: GenerateReport): string {
   const d = report.divergence;
   if (!d) return `NO (first divergence at ${report.firstDivergence})`;
+  const logit = (x: number | null) => (x === null ? '?' : x.toFixed(4));
   const side = (s: typeof d.plain) =>
-    s ? `${s.id} (logit ${s.logit ?? '?'}, runner-up ${s.runnerUp ? `${s.runnerUp.id} ${s.runnerUp.logit ?? '?'}` : '?'})` : '?';
+    s ? `${s.id} (logit ${logit(s.logit)}, runner-up ${s.runnerUp ? `${s.runnerUp.id} ${logit(s.runnerUp.logit)}` : '?'})` : '?';
   const what = d.kind === 'numeric' ? `numeric tie flip, ${formatDelta(d.delta)}` : 'NO: logic';
   return `${what} (first divergence at ${d.position}: plain ${side(d.plain)}, method ${side(d.method)}; ${d.reason})`;
 }
