@@ -1,3 +1,4 @@
+import { CommitTrace, type CommitTraceData } from './commit-trace.ts';
 import { Draft } from './draft.ts';
 import type { Drafter } from './drafter.ts';
 import { TrbenchError } from './errors.ts';
@@ -57,6 +58,8 @@ export interface GenerationResult {
   draftNodes: Int32Array;
   /** Mean accepted tokens per step (MAT). */
   meanAcceptedTokens: number;
+  /** The target's top-2 at each committed position (diagnoses a divergence from plain decoding). */
+  trace: CommitTraceData;
   timing: {
     prefillMs: number;
     draftMs: number;
@@ -83,6 +86,7 @@ export class DecodeLoop {
   private readonly acceptance: Acceptance;
   private readonly history = new TokenHistory();
   private readonly log = new StepLog();
+  private readonly trace = new CommitTrace();
   private promptPredictions: Predictions | null = null;
   private readonly greedy = new GreedyVerifier();
   private sampler: SpeculativeSamplingVerifier | null = null;
@@ -161,6 +165,7 @@ export class DecodeLoop {
     history.begin(prompt, maxNew);
     log.clear();
     log.reserve(maxNew);
+    this.trace.begin(maxNew);
     model.reset();
     let promptPredictions: Predictions | null = null;
     if (drafter.wantsPromptPredictions) {
@@ -211,6 +216,7 @@ export class DecodeLoop {
     for (let j = 1; j <= acceptance.length && !finished; j++) {
       const token = j < acceptance.length ? draft.tokens[acceptance.path[j]] : acceptance.bonusToken;
       history.push(token);
+      this.trace.record(predictions, acceptance.path[j - 1]);
       produced++;
       committedThisStep++;
       if (stopAtEog && model.isEndOfGeneration(token)) {
@@ -258,6 +264,7 @@ export class DecodeLoop {
       acceptLengths,
       draftNodes: log.draftNodes.slice(0, steps),
       meanAcceptedTokens: meanAcceptedTokens(acceptLengths),
+      trace: this.trace.snapshot(),
       timing: {
         prefillMs: tPrefill - t0,
         draftMs: sum(log.draftMs.subarray(0, steps)),

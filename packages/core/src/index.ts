@@ -1,6 +1,17 @@
 export { AutoregressiveDrafter } from './autoregressive.ts';
+export { CommitTrace, type CommitTraceData, NO_RUNNER_UP } from './commit-trace.ts';
 export { type CostCurve, costAt, measureCostCurve, nonDecreasing } from './cost-curve.ts';
 export { type AsyncDecodeOptions, DecodeLoop, type DecodeOptions, type GenerationResult, type StopReason } from './decode.ts';
+export {
+  classifyDivergence,
+  type DivergenceKind,
+  type DivergenceVerdict,
+  NUMERIC_TIE_RELATIVE,
+  type RunAtDivergence,
+  reevaluateDivergence,
+  type ScheduleLogits,
+  tieTolerance,
+} from './divergence.ts';
 export { Draft } from './draft.ts';
 export type { Drafter, DrafterContext, RequestLimits } from './drafter.ts';
 export { TrbenchError } from './errors.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { baselineOf, checkSummary, readBaseline, readSummary, renderCheck } from './check.ts';
 import { OVERALL, summarize } from './summary.ts';
-import { fixtureManifest, fixtureRecords } from './test-fixtures.ts';
+import { fixtureManifest, fixtureRecords, numericDivergence } from './test-fixtures.ts';
 
 const current = () => summarize(fixtureManifest(), fixtureRecords());
 const failed = ({ lines }: ReturnType<typeof checkSummary>) =>
@@ -86,6 +86,20 @@ describe('checkSummary', () => {
     const table = renderCheck(result.lines, false);
     expect(table).toContain('REGRESSED');
     expect(table).toContain('q q2 turn 1 token 3');
+  });
+
+  it('passes numeric tie flips, reporting them; fails them with strict numerics (flag or config)', () => {
+    const records = fixtureRecords();
+    records[5].lossless = numericDivergence(3, 0.004);
+    const s = summarize(fixtureManifest(), records);
+    const loose = checkSummary(s, baselineOf(current()));
+    expect(failed(loose)).toEqual([]);
+    expect(loose.lines.find((l) => l.variant === 'tr[k=8]' && l.metric === 'lossless')?.current).toBe('3/3 (1 numeric)');
+    const strict = checkSummary(s, baselineOf(current()), undefined, 'wall', true);
+    expect(failed(strict)).toEqual(['tr[k=8]/overall/lossless']);
+    expect(renderCheck(strict.lines, false)).toContain('numeric: q q2 turn 1 token 3');
+    const fromConfig = { ...s, config: { ...s.config, strictNumerics: true } };
+    expect(failed(checkSummary(fromConfig, baselineOf(current())))).toEqual(['tr[k=8]/overall/lossless']);
   });
 
   it('fails on a missing row, fewer questions or an incomplete run; notes another config hash', () => {

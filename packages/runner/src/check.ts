@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { TrbenchError } from '@trbench/core';
-import { OVERALL, SUMMARY_SCHEMA, type Summary } from './summary.ts';
+import { losslessFailures, OVERALL, SUMMARY_SCHEMA, type Summary } from './summary.ts';
 import { markdownTable } from './table.ts';
 
 /** Version of baseline files; 2: `speedup` is the paired estimate (summary schema 2). */
@@ -114,7 +114,8 @@ const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
 const num = (x: number | null | undefined, d: number) => (x === null || x === undefined ? '–' : x.toFixed(d));
 
 /**
- * Compares a run's summary with the baseline. Regressions: any lossless failure; a row of the baseline
+ * Compares a run's summary with the baseline. Regressions: any lossless failure (a `logic` divergence; a
+ * `numeric` one only with `strictNumerics` or the run's config `strictNumerics`); a row of the baseline
  * missing or with fewer finished questions; MAT lower by more than `tolerances.mat` on any row (MAT is
  * deterministic); an overall speedup whose whole 95 % interval lies below baseline × (1 − tolerances.speedup)
  * (the point estimate when no interval could be computed). Subtask speedups on a few questions are not gated.
@@ -124,6 +125,7 @@ export function checkSummary(
   baseline: Baseline,
   tolerances: Tolerances = DEFAULT_TOLERANCES,
   metric: SpeedupMetric = 'wall',
+  strictNumerics = false,
 ): { lines: CheckLine[]; notes: string[] } {
   const lines: CheckLine[] = [];
   const notes: string[] = [];
@@ -147,20 +149,25 @@ export function checkSummary(
       allowed: 'all',
     });
   }
+  const strict = strictNumerics || summary.config.strictNumerics === true;
   for (const r of summary.rows) {
     if (r.subtask !== OVERALL || r.lossless === null) continue;
     const { identical, compared, firstDivergence: d } = r.lossless;
+    const numeric = r.lossless.numeric ?? 0;
+    const failed = losslessFailures(r.lossless, strict);
+    const firstNumeric = r.lossless.divergences?.find((x) => x.kind === 'numeric');
+    const where = (x: { questionId: string; turn: number; index: number }) => `q ${x.questionId} turn ${x.turn} token ${x.index}`;
     lines.push({
-      ok: identical === compared,
+      ok: failed === 0,
       model: r.model,
       dataset: r.dataset,
       variant: r.variant,
       subtask: r.subtask,
       metric: 'lossless',
       baseline: '',
-      current: `${identical}/${compared}`,
-      change: d ? `q ${d.questionId} turn ${d.turn} token ${d.index}` : '',
-      allowed: 'all identical',
+      current: `${identical + numeric}/${compared}${numeric > 0 ? ` (${numeric} numeric)` : ''}`,
+      change: d ? `logic: ${where(d)}` : strict && firstNumeric ? `numeric: ${where(firstNumeric)}` : '',
+      allowed: strict ? 'all identical (strict numerics)' : 'no logic divergence',
     });
   }
   for (const b of baseline.rows) {

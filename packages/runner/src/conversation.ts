@@ -1,5 +1,6 @@
 import { acceptHistogram, type DecodeLoop, type GenerationResult, type SamplingOptions, sum } from '@trbench/core';
 import type { Question } from './datasets/types.ts';
+import type { TurnEvidence } from './lossless.ts';
 import type { PromptTemplate } from './templates.ts';
 
 /** Measurements of one turn. Token ids are those the loop committed (EOS included when it stopped). */
@@ -28,6 +29,8 @@ export interface QuestionOutcome {
   skipReason?: string;
   /** Turns generated (for a skipped question, those before the one that did not fit). */
   turns: TurnOutcome[];
+  /** Per turn: its prompt ids and the target's top-2 per committed token (diagnoses a divergence; never recorded). */
+  evidence: TurnEvidence[];
 }
 
 /**
@@ -48,6 +51,7 @@ export async function runQuestion(
   const contextSize = model.info.contextSize;
   const answers: string[] = [];
   const turns: TurnOutcome[] = [];
+  const evidence: TurnEvidence[] = [];
   for (let t = 0; t < question.turns.length; t++) {
     const prompt = model.tokenize(template.render(question.turns.slice(0, t + 1), answers), true);
     if (prompt.length >= contextSize) {
@@ -55,6 +59,7 @@ export async function runQuestion(
         status: 'skipped',
         skipReason: `turn ${t + 1} prompt has ${prompt.length} tokens; the context holds ${contextSize}`,
         turns,
+        evidence,
       };
     }
     // CPU time next to wall time: on a shared machine the wall clock also counts waiting for a core, which
@@ -78,8 +83,9 @@ export async function runQuestion(
       timing: { ...result.timing, cpuMs: (cpu.user + cpu.system) / 1000 },
       recount: answer === '' ? 0 : model.tokenize(answer, false).length,
     });
+    evidence.push({ prompt, trace: result.trace });
   }
-  return { status: 'done', turns };
+  return { status: 'done', turns, evidence };
 }
 
 /**

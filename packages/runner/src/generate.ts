@@ -9,6 +9,9 @@ import {
   TrbenchError,
 } from '@trbench/core';
 import { captureEnvironment, type Environment } from './environment.ts';
+import { type DiagnosedDivergence, type DivergenceSide, diagnoseDivergence, firstDifference } from './lossless.ts';
+
+export { firstDifference };
 
 /** The JSON `trbench generate --json` prints. */
 export interface GenerateReport {
@@ -33,15 +36,22 @@ export interface GenerateReport {
   losslessIdentical?: boolean;
   /** Index of the first token that differs from plain decoding (only when not identical). */
   firstDivergence?: number;
+  /**
+   * Its diagnosis (only when not identical): `numeric` = a floating-point tie flip between the model's
+   * evaluations, `logic` = the method committed a token the model did not predict (a bug). Each side is
+   * the token that run committed, its logit and the runner-up of that run's top-2 there.
+   */
+  divergence?: {
+    position: number;
+    kind: DiagnosedDivergence['kind'];
+    delta: number | null;
+    decidedBy: DiagnosedDivergence['decidedBy'];
+    reason: string;
+    plain: DivergenceSide | null;
+    method: DivergenceSide | null;
+  };
   arTokens?: number[];
   environment: Environment;
-}
-
-/** Index of the first position where two token sequences differ, or -1 when identical. */
-export function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
 }
 
 export interface GenerateRequest {
@@ -95,6 +105,21 @@ export async function runGenerate(req: GenerateRequest): Promise<GenerateReport>
     report.losslessIdentical = diff < 0;
     if (diff >= 0) {
       report.firstDivergence = diff;
+      const d = diagnoseDivergence(
+        model,
+        { turn: 1, index: diff },
+        { turns: [plain], evidence: [{ prompt: promptIds, trace: plain.trace }] },
+        { turns: [result], evidence: [{ prompt: promptIds, trace: result.trace }] },
+      );
+      report.divergence = {
+        position: diff,
+        kind: d.kind,
+        delta: d.delta,
+        decidedBy: d.decidedBy,
+        reason: d.reason,
+        plain: d.plain,
+        method: d.method,
+      };
       report.arTokens = Array.from(plain.tokens);
     }
   }

@@ -3,7 +3,7 @@ import { blameFile } from '@trbench/assets';
 import type { BackendInfo, SamplingOptions } from '@trbench/core';
 import { TrbenchError } from '@trbench/core';
 import type { TurnOutcome } from './conversation.ts';
-import type { Divergence } from './lossless.ts';
+import type { DiagnosedDivergence, Divergence } from './lossless.ts';
 
 /** Identity of a draft model, recorded like the target's. */
 export interface DraftModelIdentity {
@@ -51,8 +51,11 @@ export interface RunRecord {
   wallMs: number;
   /** Process CPU time (user + system) over the turns' decoding; absent from records made before it was measured. */
   cpuMs?: number;
-  /** Versus the AR record of the same question: null for AR itself (it is the reference). */
-  lossless: null | { identical: true } | ({ identical: false } & Divergence);
+  /**
+   * Versus the AR record of the same question: null for AR itself (it is the reference). A divergence is
+   * diagnosed (`kind` numeric or logic, both runs' top-2 there); records made before that have only its place.
+   */
+  lossless: null | { identical: true } | ({ identical: false } & (Divergence | DiagnosedDivergence));
   finishedAt: string;
 }
 

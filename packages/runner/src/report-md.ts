@@ -1,6 +1,7 @@
 import { SUBTASK_LABELS } from './datasets/spec-bench.ts';
+import { formatDelta } from './lossless.ts';
 import { renderSpsSection } from './report-sps.ts';
-import { type MetricRow, OVERALL, type Summary } from './summary.ts';
+import { losslessFailures, type MetricRow, OVERALL, type Summary } from './summary.ts';
 import { fixed, markdownTable } from './table.ts';
 
 /** Column header of a subtask (the paper's short names for Spec-Bench). */
@@ -8,15 +9,74 @@ export function subtaskLabel(subtask: string): string {
   return SUBTASK_LABELS[subtask] ?? subtask;
 }
 
-/** `46/48`, `ref` for AR, `–` when nothing was compared. */
+/**
+ * `48/48`, `16/16 (2 numeric: Δ 0.003, 0.008)` (identical or numeric tie flips / compared), `46/48 ✗ (q …)`
+ * for a logic divergence; `ref` for AR, `–` when nothing was compared.
+ */
 export function losslessCell(row: MetricRow): string {
   if (row.sampled) return row.lossless === null ? 'ref (sampled)' : 'sampled';
   if (row.lossless === null) return 'ref';
   if (row.lossless.compared === 0) return '–';
   const { identical, compared, firstDivergence: d } = row.lossless;
-  return identical === compared
-    ? `${identical}/${compared}`
-    : `${identical}/${compared} ✗ (q ${d?.questionId} turn ${d?.turn} @${d?.index})`;
+  const numeric = (row.lossless.divergences ?? []).filter((x) => x.kind === 'numeric');
+  const count = row.lossless.numeric ?? numeric.length;
+  const passing = `${identical + count}/${compared}`;
+  const logic = losslessFailures(row.lossless, false) > 0 ? ` ✗ (q ${d?.questionId} turn ${d?.turn} @${d?.index})` : '';
+  const flips =
+    count > 0
+      ? ` (${count} numeric: ${numeric.map((x, i) => (i === 0 ? formatDelta(x.delta) : formatDelta(x.delta).slice(2))).join(', ')})`
+      : '';
+  return `${passing}${logic}${flips}`;
+}
+
+const logitText = (x: number | null | undefined) => (x === null || x === undefined ? '?' : x.toFixed(4));
+
+/** Every divergence from plain decoding, diagnosed: one table row each (nothing when there is none). */
+export function renderDivergences(summary: Summary): string[] {
+  const rows: string[][] = [];
+  for (const r of summary.rows) {
+    if (r.subtask !== OVERALL || !r.lossless?.divergences) continue;
+    for (const d of r.lossless.divergences) {
+      const side = (s: typeof d.plain) =>
+        s ? `${s.id} (${logitText(s.logit)}; runner-up ${s.runnerUp ? `${s.runnerUp.id} ${logitText(s.runnerUp.logit)}` : '?'})` : '?';
+      rows.push([
+        r.model,
+        r.dataset,
+        r.variant,
+        `${d.questionId}${summary.repeats > 1 ? ` r${d.repeat + 1}` : ''}`,
+        `${d.turn}:${d.index}`,
+        d.kind,
+        d.delta === null ? '–' : d.delta.toPrecision(2),
+        side(d.plain),
+        side(d.method),
+        d.decidedBy,
+      ]);
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## Divergences from plain decoding',
+    '',
+    "Each question run whose tokens differ from AR's, at the first differing token (turn:index), with both runs' committed token and logit and the runner-up of their top-2 there. **numeric**: each run committed its own argmax and the two tokens are within 1e-2 · max(1, |logit|) of each other in both evaluations, a floating-point tie flip (the model evaluated in another batch shape rounds differently); **logic**: a method committed a token the model did not predict, a bug.",
+    '',
+    markdownTable(
+      [
+        'model',
+        'dataset',
+        'method',
+        'question',
+        'turn:token',
+        'kind',
+        'Δ',
+        'plain: token (logit; runner-up)',
+        'method: token (logit; runner-up)',
+        'decided by',
+      ],
+      rows,
+      ['left', 'left', 'left', 'left', 'right', 'left', 'right', 'left', 'left', 'left'],
+    ),
+    '',
+  ];
 }
 
 /** `1.42× [1.35, 1.49]`: the paired speedup and its 95 % interval (just `1.42×` without one, `–` when none). */
@@ -202,6 +262,7 @@ export function renderReportMarkdown(summary: Summary, chartFiles: readonly stri
       out.push(timeSplitTable(summary, m.id, d.id), '');
     }
   }
+  out.push(...renderDivergences(summary));
   out.push(...renderSpsSection(summary));
   if (summary.skippedQuestions.length > 0) {
     out.push('## Skipped questions', '');
@@ -229,7 +290,7 @@ export function renderReportMarkdown(summary: Summary, chartFiles: readonly stri
     '- **tok/s** is Spec-Bench\'s: per question Σ new tokens / Σ wall time over its turns (prefill included, tokenization excluded), then the mean over questions. "tok/s Σ/Σ" is all tokens / all time.',
     '- **MAT** is the mean accepted tokens per step, pooled over every step (bonus token included; AR = 1).',
     '- Tokens are the ids each method committed (EOS included when it ended a turn), counted the same way for every method and cut at exactly the new-token limit.',
-    "- **lossless** counts question runs whose token ids equal AR's in every turn; a failure names the first divergence (question, turn, index).",
+    "- **lossless** counts question runs whose token ids equal AR's in every turn, plus those that differ only by a **numeric** tie flip (listed with their Δ, the logit margin between the two tokens; see *Divergences*); ✗ marks a **logic** divergence (a method committed a token the model did not predict) and names the first (question, turn, index). Only logic divergences fail a run (`strictNumerics` makes numeric ones fail too).",
     "- **skipped**: questions whose prompt (at some turn) does not fit the model's context; they count in no metric.",
     "- Stateful drafters (TR's hot-start matrix) keep their state across the questions of a dataset, warm-up included, as in Spec-Bench: each method has its own drafter, whatever order the methods run in.",
     '',

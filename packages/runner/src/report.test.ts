@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderReportCsv } from './report-csv.ts';
 import { renderReportMarkdown, table1 } from './report-md.ts';
 import { summarize } from './summary.ts';
-import { fixtureManifest, fixtureRecords } from './test-fixtures.ts';
+import { fixtureManifest, fixtureRecords, numericDivergence } from './test-fixtures.ts';
 
 describe('reports', () => {
   const summary = summarize(fixtureManifest(), fixtureRecords());
@@ -50,6 +50,21 @@ describe('reports', () => {
     expect(md).toContain('2/3 ✗ (q q2 turn 1 @7)');
   });
 
+  it('counts numeric tie flips as passing with their Δ and lists every divergence', () => {
+    const records = fixtureRecords();
+    records[5].lossless = numericDivergence(7, 0.003);
+    const s = summarize(fixtureManifest(), records);
+    expect(table1(s, 'm', 'd')).toContain('3/3 (1 numeric: Δ 0.003)');
+    const md = renderReportMarkdown(s, []);
+    expect(md).toContain('## Divergences from plain decoding');
+    expect(md).toMatch(
+      /\| m +\| d +\| tr\[k=8\] +\| q2 +\| +1:7 \| numeric \| 0\.0030 \| 10 \(5\.0010; runner-up 20 4\.9980\) +\| 20 \(5\.0000; runner-up 10 4\.9985\) +\| trace +\|/,
+    );
+    const tr = records.filter((r) => r.variant === 'tr[k=8]' && r.lossless !== null && r !== records[5]);
+    tr[0].lossless = numericDivergence(4, 0.008);
+    expect(table1(summarize(fixtureManifest(), records), 'm', 'd')).toMatch(/3\/3 \(2 numeric: Δ 0\.00[38], 0\.00[38]\)/);
+  });
+
   it('writes report.md with provenance, skipped questions and chart links', () => {
     const md = renderReportMarkdown(summary, ['charts/m__d__mat.png']);
     expect(md).toContain('# trbench report: fixture');
@@ -83,6 +98,7 @@ describe('reports', () => {
     expect(col('speedup_ci_from')).toBe('questions');
     expect(Number(col('speedup_spec_bench'))).toBeCloseTo(8 / 3, 12);
     expect(Number(col('us_per_step_verify'))).toBeCloseTo(3000 / 15, 9);
+    expect(col('lossless_numeric')).toBe('0');
     expect(tr.endsWith('"{""k"":8}"')).toBe(true);
   });
 });

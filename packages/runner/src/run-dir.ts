@@ -26,7 +26,8 @@ export interface RunManifest {
   schema: 'trbench-run/1';
   name: string;
   createdAt: string;
-  config: { file: string; hash: string; normalised: Record<string, unknown> };
+  /** `strictNumerics`: the config makes numeric divergences fail the run (absent = false). */
+  config: { file: string; hash: string; normalised: Record<string, unknown>; strictNumerics?: boolean };
   warmup: number;
   repeats: number;
   models: {
@@ -67,7 +68,12 @@ export function manifestOf(config: SweepConfig, name: string, shard?: ShardSpec)
     schema: 'trbench-run/1',
     name,
     createdAt: new Date().toISOString(),
-    config: { file: config.display, hash: config.hash, normalised: config.normalised },
+    config: {
+      file: config.display,
+      hash: config.hash,
+      normalised: config.normalised,
+      ...(config.strictNumerics ? { strictNumerics: true } : {}),
+    },
     warmup: config.warmup,
     repeats: config.repeats,
     models: config.models.map((m) => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OVERALL, summarize } from './summary.ts';
+import { losslessFailures, OVERALL, summarize } from './summary.ts';
 import { fixtureManifest, fixtureRecord, fixtureRecords } from './test-fixtures.ts';
 
 describe('summarize', () => {
@@ -40,7 +40,7 @@ describe('summarize', () => {
     expect(tr(OVERALL).speedupCi!.low!).toBeLessThan(2);
     expect(tr(OVERALL).speedupCi!.high!).toBeGreaterThan(4);
     expect(tr(OVERALL).pooledTokensPerSecond).toBeCloseTo((30 * 1000) / 125, 10);
-    expect(tr(OVERALL).lossless).toEqual({ compared: 3, identical: 3, firstDivergence: null });
+    expect(tr(OVERALL).lossless).toEqual({ compared: 3, identical: 3, numeric: 0, divergences: [], firstDivergence: null });
     expect(tr(OVERALL).acceptHistogram).toEqual([0, 6, 3, 6]);
     expect(s.skippedQuestions).toEqual([{ model: 'm', dataset: 'd', subtask: 's2', questionId: 'q4', reason: 'too long' }]);
   });
@@ -50,7 +50,36 @@ describe('summarize', () => {
     const bad = records.find((r) => r.variant === 'tr[k=8]' && r.questionId === 'q2')!;
     bad.lossless = { identical: false, turn: 1, index: 5 };
     const row = summarize(fixtureManifest(), records).rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
-    expect(row.lossless).toEqual({ compared: 3, identical: 2, firstDivergence: { questionId: 'q2', repeat: 0, turn: 1, index: 5 } });
+    expect(row.lossless).toMatchObject({
+      compared: 3,
+      identical: 2,
+      numeric: 0,
+      firstDivergence: { questionId: 'q2', repeat: 0, turn: 1, index: 5 },
+    });
+    // A record made before divergences were diagnosed counts as logic.
+    expect(row.lossless?.divergences).toMatchObject([{ questionId: 'q2', kind: 'logic', decidedBy: 'no-data' }]);
+    expect(losslessFailures(row.lossless!, false)).toBe(1);
+  });
+
+  it('counts numeric tie flips apart: they fail only under strict numerics, and firstDivergence names a logic one', () => {
+    const records = fixtureRecords();
+    const numeric = records.find((r) => r.variant === 'tr[k=8]' && r.questionId === 'q2')!;
+    numeric.lossless = {
+      identical: false,
+      turn: 1,
+      index: 5,
+      kind: 'numeric',
+      delta: 0.003,
+      decidedBy: 'trace',
+      plain: { id: 10, logit: 5.001, runnerUp: { id: 20, logit: 4.998 } },
+      method: { id: 20, logit: 5.0, runnerUp: { id: 10, logit: 4.999 } },
+      reason: 'tie flip',
+    };
+    const row = summarize(fixtureManifest(), records).rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
+    expect(row.lossless).toMatchObject({ compared: 3, identical: 2, numeric: 1, firstDivergence: null });
+    expect(row.lossless?.divergences).toMatchObject([{ questionId: 'q2', kind: 'numeric', delta: 0.003, plain: { id: 10 } }]);
+    expect(losslessFailures(row.lossless!, false)).toBe(0);
+    expect(losslessFailures(row.lossless!, true)).toBe(1);
   });
 
   it('marks a run with missing records incomplete', () => {

@@ -1,4 +1,5 @@
 import { type BackendInfo, type PairedSpeedup, pairedSpeedup } from '@trbench/core';
+import { type DiagnosedDivergence, divergenceKind } from './lossless.ts';
 import type { DraftModelIdentity, RunRecord } from './records.ts';
 import type { RunManifest } from './run-dir.ts';
 import { mean, pooledMat, pooledTokensPerSecond, questionTokensPerSecond, runSpeedup, sampleStd } from './spec-bench-metrics.ts';
@@ -51,11 +52,19 @@ export interface MetricRow {
   cpuSpeedupCi: Omit<PairedSpeedup, 'estimate'> | null;
   /** Sampled runs (temperature > 0): no token-identity check applies. */
   sampled: boolean;
-  /** Token-id identity with AR per question run; null for AR. */
+  /**
+   * Token-id identity with AR per question run; null for AR. Runs that differ are diagnosed (`numeric`:
+   * a floating-point tie flip; `logic`: a bug); `identical + numeric + logic = compared`. `numeric` and
+   * `divergences` are absent from summaries made before divergences were diagnosed (all counted as logic).
+   */
   lossless: {
     compared: number;
     identical: number;
+    numeric?: number;
+    /** The first divergence of a `logic` kind (or of any kind in an older summary). */
     firstDivergence: { questionId: string; repeat: number; turn: number; index: number } | null;
+    /** Every divergence, in record order. */
+    divergences?: DivergenceEntry[];
   } | null;
   /** Steps per accepted length (index = tokens committed in a step). */
   acceptHistogram: number[];
@@ -69,6 +78,18 @@ export interface MetricRow {
   draftModels?: DraftModelIdentity[];
   /** Σ of Spec-Bench's text re-count of tokens (comparison with the leaderboard only). */
   specBenchRecount: number;
+}
+
+/** One diagnosed divergence of a row (question, repeat, turn, token index within the turn, both sides). */
+export type DivergenceEntry = { questionId: string; repeat: number } & DiagnosedDivergence;
+
+/**
+ * Question runs of a row that fail the lossless check: those with a `logic` divergence, and with
+ * `strictNumerics` the numeric ones too (a summary without `numeric` predates the diagnosis: all fail).
+ */
+export function losslessFailures(lossless: NonNullable<MetricRow['lossless']>, strictNumerics: boolean): number {
+  const different = lossless.compared - lossless.identical;
+  return strictNumerics ? different : different - (lossless.numeric ?? 0);
 }
 
 /** Where a method's decoding time goes (ms): prefill, then per step draft, forward, verify, update, rest. */
@@ -149,10 +170,29 @@ function metricRow(
   let lossless: MetricRow['lossless'] = null;
   if (base.method !== 'ar') {
     const compared = records.filter((r) => r.lossless !== null && r.turns.length > 0);
-    const first = compared.find((r) => r.lossless && !r.lossless.identical);
+    const divergences: DivergenceEntry[] = [];
+    for (const r of compared) {
+      if (!r.lossless || r.lossless.identical) continue;
+      const d = r.lossless as Partial<DiagnosedDivergence> & { turn: number; index: number };
+      divergences.push({
+        questionId: r.questionId,
+        repeat: r.repeat,
+        turn: d.turn,
+        index: d.index,
+        kind: divergenceKind(d),
+        delta: d.delta ?? null,
+        decidedBy: d.decidedBy ?? 'no-data',
+        plain: d.plain ?? null,
+        method: d.method ?? null,
+        reason: d.reason ?? 'recorded before divergences were diagnosed',
+      });
+    }
+    const first = compared.find((r) => r.lossless && !r.lossless.identical && divergenceKind(r.lossless) === 'logic');
     lossless = {
       compared: compared.length,
       identical: compared.filter((r) => r.lossless?.identical).length,
+      numeric: divergences.filter((d) => d.kind === 'numeric').length,
+      divergences,
       firstDivergence:
         first?.lossless && !first.lossless.identical
           ? { questionId: first.questionId, repeat: first.repeat, turn: first.lossless.turn, index: first.lossless.index }

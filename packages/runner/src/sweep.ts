@@ -2,7 +2,7 @@ import { DecodeLoop, type Drafter, type TargetModel, TrbenchError, yieldToEventL
 import type { ModelSetup, SweepConfig } from './config/load.ts';
 import { type QuestionOutcome, runQuestion } from './conversation.ts';
 import type { Question } from './datasets/types.ts';
-import { compareWithReference } from './lossless.ts';
+import { compareWithReference, diagnoseDivergence, divergenceKind } from './lossless.ts';
 import { openModel } from './open-model.ts';
 import { type Block, planBlocks, type Unit, unitKey, variantOrder } from './plan.ts';
 import type { Progress } from './progress.ts';
@@ -67,8 +67,11 @@ function unitLine(index: number, total: number, unit: Unit, records: RunRecord[]
   const steps = done.reduce((s, r) => s + r.steps, 0);
   const macro = done.length === 0 ? Number.NaN : done.reduce((s, r) => s + (r.newTokens * 1000) / r.wallMs, 0) / done.length;
   const compared = records.filter((r) => r.lossless !== null && r.turns.length > 0);
+  const numeric = compared.filter((r) => r.lossless && !r.lossless.identical && divergenceKind(r.lossless) === 'numeric').length;
   const lossless =
-    unit.variant.method === 'ar' ? 'reference' : `lossless ${compared.filter((r) => r.lossless?.identical).length}/${compared.length}`;
+    unit.variant.method === 'ar'
+      ? 'reference'
+      : `lossless ${compared.filter((r) => r.lossless?.identical).length + numeric}/${compared.length}${numeric > 0 ? ` (${numeric} numeric)` : ''}`;
   const skipped = records.length - done.length;
   return (
     `[${index}/${total}] ${unit.model.id} ${unit.dataset.id}${unit.repeat > 0 ? ` repeat ${unit.repeat + 1}` : ''} ${unit.variant.id}: ` +
@@ -237,6 +240,8 @@ async function runBlock(
       const base = { model: block.model.id, dataset: dataset.id, repeat: block.repeat, questionId: question.id };
       // The row of this question: each lane answers it (or replays it), in the rotation's order.
       const fresh = new Map<Lane, { outcome: QuestionOutcome; requestsBefore: number; ms: number }>();
+      // AR's outcome of this row (fresh or replayed): its top-2 traces diagnose the methods' divergences.
+      let referenceOutcome: QuestionOutcome | undefined;
       for (const i of variantOrder(block.units.length, qi)) {
         const lane = lanes.get(block.units[i]);
         if (!lane) continue;
@@ -249,6 +254,7 @@ async function runBlock(
         const ms = performance.now() - t0;
         lane.ms += ms;
         lane.requests += outcome.turns.length;
+        if (lane.unit.variant.method === 'ar') referenceOutcome = outcome;
         if (replay) {
           if (!sameOutcome(lane.finished[pos], outcome)) {
             throw new TrbenchError(
@@ -269,7 +275,14 @@ async function runBlock(
           const reference = references.get(recordKey({ ...base, variant: '' }));
           if (!reference) throw new Error(`no AR record for ${recordKey({ ...base, variant: 'ar' })}`);
           const divergence = compareWithReference(reference.turns, outcome.turns);
-          lossless = divergence === null ? { identical: true } : { identical: false, ...divergence };
+          // Without AR's traces (AR recorded in an earlier session), the diagnosis re-evaluates the prefix.
+          lossless =
+            divergence === null
+              ? { identical: true }
+              : {
+                  identical: false,
+                  ...diagnoseDivergence(model, divergence, { turns: reference.turns, evidence: referenceOutcome?.evidence }, outcome),
+                };
         }
         const record: RunRecord = {
           v: 1,

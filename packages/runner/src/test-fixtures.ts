@@ -153,3 +153,18 @@ export function fixtureRecords(): RunRecord[] {
   }
   return out;
 }
+
+/** A numeric divergence (tie flip with margin `delta`) as the sweep records it. */
+export function numericDivergence(index: number, delta: number): RunRecord['lossless'] {
+  return {
+    identical: false,
+    turn: 1,
+    index,
+    kind: 'numeric',
+    delta,
+    decidedBy: 'trace',
+    plain: { id: 10, logit: 5.001, runnerUp: { id: 20, logit: 5.001 - delta } },
+    method: { id: 20, logit: 5.0, runnerUp: { id: 10, logit: 5.0 - delta / 2 } },
+    reason: 'tie flip',
+  };
+}

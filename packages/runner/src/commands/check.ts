@@ -17,7 +17,7 @@ export function registerCheckCommand(program: Command): void {
   program
     .command('check')
     .description(
-      'compare a run summary with a baseline; exit 1 on a lossless failure, a MAT drop > 1 %, or a speedup whose 95 % interval lies wholly below baseline − 10 %',
+      'compare a run summary with a baseline; exit 1 on a lossless failure (a logic divergence), a MAT drop > 1 %, or a speedup whose 95 % interval lies wholly below baseline − 10 %',
     )
     .requiredOption('--summary <file>', 'summary.json of the run to check')
     .option('--baseline <file>', 'baseline to compare with', 'results/baselines/ci.json')
@@ -34,6 +34,7 @@ export function registerCheckCommand(program: Command): void {
       'wall',
     )
     .option('--all', 'print every check, not only the regressions')
+    .option('--strict-numerics', 'numeric divergences from plain decoding (floating-point tie flips) fail too, not only logic ones')
     .action(
       (opts: {
         summary: string;
@@ -43,6 +44,7 @@ export function registerCheckCommand(program: Command): void {
         speedupTolerance?: string;
         speedupMetric: string;
         all?: boolean;
+        strictNumerics?: boolean;
       }) =>
         runCommand(() => {
           const summary = readSummary(opts.summary);
@@ -63,7 +65,7 @@ export function registerCheckCommand(program: Command): void {
           if (opts.speedupMetric !== 'wall' && opts.speedupMetric !== 'cpu')
             throw new TrbenchError(`--speedup-metric: expected wall or cpu (got ${JSON.stringify(opts.speedupMetric)})`);
           const metric: SpeedupMetric = opts.speedupMetric;
-          const { lines, notes } = checkSummary(summary, readBaseline(opts.baseline), tolerances, metric);
+          const { lines, notes } = checkSummary(summary, readBaseline(opts.baseline), tolerances, metric, opts.strictNumerics === true);
           for (const note of notes) process.stdout.write(`note: ${note}\n`);
           const failed = lines.filter((l) => !l.ok);
           const table = renderCheck(lines, Boolean(opts.all));

@@ -6,7 +6,7 @@ import { displayPath } from '../config/load.ts';
 import { renderTables } from '../report-md.ts';
 import { runBench } from '../run.ts';
 import { parseShard } from '../shard.ts';
-import { OVERALL } from '../summary.ts';
+import { losslessFailures, OVERALL } from '../summary.ts';
 
 /** `trbench run <config>`: a sweep of models × datasets × methods × parameters, with report and charts. */
 export function registerRunCommand(program: Command): void {
@@ -23,11 +23,24 @@ export function registerRunCommand(program: Command): void {
       '--shard <I/N|auto>',
       'run shard I of N (1-based) of the plan; auto: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX (docs/sharding.md)',
     )
+    .option(
+      '--strict-numerics',
+      'numeric divergences from plain decoding (floating-point tie flips) fail the run too (config: strictNumerics)',
+    )
     .option('--shard-count <n>', 'with --shard auto on a Kubernetes Indexed Job: the number of shards (the completions)')
     .action(
       (
         config: string,
-        opts: { name?: string; resume?: boolean; overwrite?: boolean; out?: string; limit?: string; shard?: string; shardCount?: string },
+        opts: {
+          name?: string;
+          resume?: boolean;
+          overwrite?: boolean;
+          out?: string;
+          limit?: string;
+          shard?: string;
+          shardCount?: string;
+          strictNumerics?: boolean;
+        },
       ) =>
         runCommand(async (signal) => {
           const t0 = performance.now();
@@ -58,7 +71,9 @@ export function registerRunCommand(program: Command): void {
             `wrote ${displayPath(path.join(dir, 'report.md'))}, report.csv, summary.json, run.json, records.jsonl and ${charts} charts in ${displayPath(path.join(dir, 'charts'))}\n` +
               `${summary.records} question runs (${summary.measuredSeconds.toFixed(1)} s measured), ${((performance.now() - t0) / 1000).toFixed(1)} s wall\n`,
           );
-          const failures = summary.rows.filter((r) => r.subtask === OVERALL && r.lossless && r.lossless.identical < r.lossless.compared);
+          // Only logic divergences (a method committing a token the model did not predict) fail, unless strict.
+          const strict = opts.strictNumerics === true || summary.config.strictNumerics === true;
+          const failures = summary.rows.filter((r) => r.subtask === OVERALL && r.lossless && losslessFailures(r.lossless, strict) > 0);
           if (failures.length > 0) {
             process.stderr.write(`trbench: not lossless: ${failures.map((r) => `${r.model}/${r.dataset}/${r.variant}`).join(', ')}\n`);
             process.exitCode = 3;

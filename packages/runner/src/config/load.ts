@@ -71,6 +71,8 @@ export interface SweepConfig {
   description?: string;
   warmup: number;
   repeats: number;
+  /** A numeric divergence fails the run too (`strictNumerics`). */
+  strictNumerics: boolean;
   models: ModelSetup[];
   datasets: DatasetSetup[];
   /** AR first (the reference), then the config's variants in order. */
@@ -277,7 +279,8 @@ async function resolveModels(
   assertUnique(ids, errors, (i) => ['models', i, 'id'], 'model');
   const requirements = {
     maxDraftNodes: Math.max(...variants.map((v) => v.requirements.maxDraftNodes)),
-    topK: Math.max(...variants.map((v) => v.requirements.topK)),
+    // At least 2: the lossless check diagnoses a divergence from the target's top-2 at each committed token.
+    topK: Math.max(2, ...variants.map((v) => v.requirements.topK)),
   };
   const out: ModelSetup[] = [];
   for (let i = 0; i < config.models.length; i++) {
@@ -359,6 +362,7 @@ export async function loadSweepConfig(file: string, options: LoadOptions = {}): 
     description: config.description,
     warmup: config.warmup,
     repeats: config.repeats,
+    strictNumerics: config.strictNumerics,
     models,
     datasets,
     variants,

@@ -98,6 +98,11 @@ export const configSchema = z
     warmup: z.int().min(0).default(3),
     /** Independent passes (fresh drafter, warm-up, whole dataset); Spec-Bench reports the mean of 3. */
     repeats: z.int().min(1).default(1),
+    /**
+     * A numeric divergence from plain decoding (a floating-point tie flip between the model's evaluations)
+     * fails the run too, as a logic one always does. Not part of the config hash: it changes no measurement.
+     */
+    strictNumerics: z.boolean().default(false),
     models: z.array(modelEntry).min(1),
     datasets: z.array(datasetEntry).min(1),
     methods: z.array(methodEntry).min(1),
