@@ -13,9 +13,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { measureCostCurve } from '@trbench/core';
 import { parseTemplate } from '@trbench/token-recycling';
-import { costCurveChart } from '../src/cost-chart.ts';
-import { captureEnvironment } from '../src/environment.ts';
-import { openModel, parseBackend } from '../src/open-model.ts';
+import { captureEnvironment } from '../src/env/environment.ts';
+import { openModel, parseBackend } from '../src/models/open-model.ts';
+import { costCurveChart } from '../src/report/cost-chart.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -17,12 +17,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot, writeFileAtomic } from '@trbench/assets';
 import { parseDocument } from 'yaml';
-import { type Baseline, baselineOf, type CheckLine, checkSummary, DEFAULT_TOLERANCES, type SpeedupMetric } from '../src/check.ts';
-import { captureEnvironment } from '../src/environment.ts';
-import { lineProgress } from '../src/progress.ts';
-import { runBench } from '../src/run.ts';
-import { OVERALL, type Summary } from '../src/summary.ts';
-import { markdownTable } from '../src/table.ts';
+import { captureEnvironment } from '../src/env/environment.ts';
+import { type Baseline, baselineOf, type CheckLine, checkSummary, DEFAULT_TOLERANCES, type SpeedupMetric } from '../src/report/check.ts';
+import { OVERALL, type Summary } from '../src/report/summary.ts';
+import { markdownTable } from '../src/report/table.ts';
+import { lineProgress } from '../src/sweep/progress.ts';
+import { runBench } from '../src/sweep/run.ts';
 import { SlowDrafter } from './slow-drafter.ts';
 
 const { values: args } = parseArgs({

@@ -21,8 +21,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AutoregressiveDrafter, DecodeLoop, type Drafter, type SamplingOptions, type TargetModel, TrbenchError } from '@trbench/core';
 import { parseTemplate, TokenRecyclingDrafter } from '@trbench/token-recycling';
-import { captureEnvironment } from '../src/environment.ts';
-import { type BackendName, openModel, parseBackend, parseRank, type RankName } from '../src/open-model.ts';
+import { captureEnvironment } from '../src/env/environment.ts';
+import { type BackendName, openModel, parseBackend, parseRank, type RankName } from '../src/models/open-model.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { repoRoot } from '@trbench/assets';
 import { describe, expect, it } from 'vitest';
-import { renderGenerateText } from './generate.ts';
-import { lineProgress } from './progress.ts';
+import { renderGenerateText } from './generation/generate.ts';
+import { lineProgress } from './sweep/progress.ts';
 import { trbench } from './testing/cli.ts';
 
 async function oneLineError(args: string[], env: Record<string, string | undefined> = {}): Promise<string> {

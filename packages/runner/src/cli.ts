@@ -13,7 +13,7 @@ import { registerMergeCommand } from './commands/merge.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerTuneCommand } from './commands/tune.ts';
-import { versionLine } from './version.ts';
+import { versionLine } from './env/version.ts';
 
 const program = new Command();
 program

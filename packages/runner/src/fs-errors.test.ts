@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readRecords } from './records.ts';
+import { readRecords } from './sweep/records.ts';
 import { type CliResult, TRBENCH_BIN, trbench } from './testing/cli.ts';
 
 const CONFIG = `

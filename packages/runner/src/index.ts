@@ -1,10 +1,11 @@
 // The runner's programmatic surface (the CLI is bin/trbench.js): sweeps, their summaries and the CI check.
-export { type Baseline, baselineOf, type CheckLine, checkSummary, DEFAULT_TOLERANCES, type Tolerances } from './check.ts';
+
 export { loadSweepConfig, type SweepConfig, type Variant } from './config/load.ts';
-export { costCurveChart } from './cost-chart.ts';
-export { captureEnvironment, type Environment } from './environment.ts';
-export { openModel } from './open-model.ts';
-export type { RunRecord } from './records.ts';
-export { writeReport } from './report.ts';
-export { type RunOptions, runBench } from './run.ts';
-export { type MetricRow, OVERALL, type Summary, summarize } from './summary.ts';
+export { captureEnvironment, type Environment } from './env/environment.ts';
+export { openModel } from './models/open-model.ts';
+export { type Baseline, baselineOf, type CheckLine, checkSummary, DEFAULT_TOLERANCES, type Tolerances } from './report/check.ts';
+export { costCurveChart } from './report/cost-chart.ts';
+export { writeReport } from './report/report.ts';
+export { type MetricRow, OVERALL, type Summary, summarize } from './report/summary.ts';
+export type { RunRecord } from './sweep/records.ts';
+export { type RunOptions, runBench } from './sweep/run.ts';

@@ -1,6 +1,6 @@
 import { ensureFile, FILES, resolveModel } from '@trbench/assets';
 import type { Command } from 'commander';
-import { runCommand } from '../cli-helpers.ts';
+import { runCommand } from './cli-helpers.ts';
 
 /** `trbench assets`: makes the default model and the datasets ready in the cache. */
 export function registerAssetsCommand(program: Command): void {

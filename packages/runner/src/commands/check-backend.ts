@@ -4,9 +4,9 @@ import { parseModelSpec, resolveModel, writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import { parseTemplate } from '@trbench/token-recycling';
 import type { Command } from 'commander';
-import { checkTreeAgainstLinear, type TreeCheckResult } from '../backend-check.ts';
-import { numberOption, positiveInt, runCommand } from '../cli-helpers.ts';
-import { captureEnvironment } from '../environment.ts';
+import { captureEnvironment } from '../env/environment.ts';
+import { checkTreeAgainstLinear, type TreeCheckResult } from '../models/backend-check.ts';
+import { numberOption, positiveInt, runCommand } from './cli-helpers.ts';
 
 const PROMPT = 'Once upon a time, there was a little dog named Max. He liked to run';
 

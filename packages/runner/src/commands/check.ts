@@ -1,8 +1,16 @@
 import { writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import type { Command } from 'commander';
-import { baselineOf, checkSummary, DEFAULT_TOLERANCES, readBaseline, readSummary, renderCheck, type SpeedupMetric } from '../check.ts';
-import { runCommand } from '../cli-helpers.ts';
+import {
+  baselineOf,
+  checkSummary,
+  DEFAULT_TOLERANCES,
+  readBaseline,
+  readSummary,
+  renderCheck,
+  type SpeedupMetric,
+} from '../report/check.ts';
+import { runCommand } from './cli-helpers.ts';
 
 function fraction(flag: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;

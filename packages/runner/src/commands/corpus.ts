@@ -2,9 +2,9 @@ import { phaseProgress, writeFileAtomic } from '@trbench/assets';
 import { type CorpusRecord, sampleCorpus } from '@trbench/baselines';
 import { describeInterruption, TrbenchError } from '@trbench/core';
 import type { Command } from 'commander';
-import { positiveInt, runCommand } from '../cli-helpers.ts';
-import { openModel } from '../open-model.ts';
-import { withPhase } from '../phase-progress.ts';
+import { withPhase } from '../methods/phase-progress.ts';
+import { openModel } from '../models/open-model.ts';
+import { positiveInt, runCommand } from './cli-helpers.ts';
 
 /**
  * `trbench corpus`: samples texts from a model, for datastores when no corpus ships with the model (REST on

@@ -2,8 +2,8 @@ import { resolveModel } from '@trbench/assets';
 import { Datastore, readCorpus } from '@trbench/baselines';
 import { describeInterruption } from '@trbench/core';
 import type { Command } from 'commander';
-import { runCommand } from '../cli-helpers.ts';
-import { buildDatastore } from '../phase-progress.ts';
+import { buildDatastore } from '../methods/phase-progress.ts';
+import { runCommand } from './cli-helpers.ts';
 
 /** `trbench datastore build|info`: REST datastores (tokens + suffix array, tied to one model's sha256). */
 export function registerDatastoreCommand(program: Command): void {

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
 import type { Command } from 'commander';
-import { runCommand } from '../cli-helpers.ts';
 import { displayPath } from '../config/load.ts';
-import { exportSpecBench } from '../spec-bench-export.ts';
+import { exportSpecBench } from '../spec-bench/spec-bench-export.ts';
+import { runCommand } from './cli-helpers.ts';
 
 /** `trbench export <runDir> --format spec-bench --out DIR`: Spec-Bench answer files from a run. */
 export function registerExportCommand(program: Command): void {

@@ -1,10 +1,10 @@
 import { TrbenchError, validateSampling } from '@trbench/core';
 import { type Command, Option } from 'commander';
-import { numberOption, positiveInt, runCommand } from '../cli-helpers.ts';
-import { type GenerateReport, renderGenerateText, runGenerate, wantsColor } from '../generate.ts';
-import { formatDelta } from '../lossless.ts';
+import { type GenerateReport, renderGenerateText, runGenerate, wantsColor } from '../generation/generate.ts';
+import { formatDelta } from '../generation/lossless.ts';
 import { allMethodFlags, getMethod, methodNames, parseFlagValue, parseMethodParams } from '../methods/index.ts';
-import { openModel, parseBackend, parseRank } from '../open-model.ts';
+import { openModel, parseBackend, parseRank } from '../models/open-model.ts';
+import { numberOption, positiveInt, runCommand } from './cli-helpers.ts';
 
 function divergenceText(report: GenerateReport): string {
   const d = report.divergence;

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { runCommand } from '../cli-helpers.ts';
 import { displayPath } from '../config/load.ts';
-import { renderTables } from '../report-md.ts';
-import { importSpecBench } from '../spec-bench-import.ts';
+import { renderTables } from '../report/report-md.ts';
+import { importSpecBench } from '../spec-bench/spec-bench-import.ts';
+import { runCommand } from './cli-helpers.ts';
 
 /** `trbench import spec-bench FILES… --out DIR`: a run folder from Spec-Bench answer files. */
 export function registerImportCommand(program: Command): void {

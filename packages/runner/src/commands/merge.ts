@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { runCommand } from '../cli-helpers.ts';
 import { displayPath } from '../config/load.ts';
-import { mergeRuns } from '../merge.ts';
-import { renderTables } from '../report-md.ts';
-import { OVERALL } from '../summary.ts';
+import { renderTables } from '../report/report-md.ts';
+import { OVERALL } from '../report/summary.ts';
+import { mergeRuns } from '../sweep/merge.ts';
+import { runCommand } from './cli-helpers.ts';
 
 /** `trbench merge <runDir...> --out DIR`: one run folder from the shards of a sweep. */
 export function registerMergeCommand(program: Command): void {

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { runCommand } from '../cli-helpers.ts';
-import { writeReport } from '../report.ts';
-import { renderTables } from '../report-md.ts';
+import { writeReport } from '../report/report.ts';
+import { renderTables } from '../report/report-md.ts';
+import { runCommand } from './cli-helpers.ts';
 
 /** `trbench report <runDir>`: re-renders summary, report and charts from a run folder's records. */
 export function registerReportCommand(program: Command): void {

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
 import type { Command } from 'commander';
-import { positiveInt, runCommand } from '../cli-helpers.ts';
 import { displayPath } from '../config/load.ts';
-import { renderTables } from '../report-md.ts';
-import { runBench } from '../run.ts';
-import { parseShard } from '../shard.ts';
-import { losslessFailures, OVERALL } from '../summary.ts';
+import { renderTables } from '../report/report-md.ts';
+import { losslessFailures, OVERALL } from '../report/summary.ts';
+import { runBench } from '../sweep/run.ts';
+import { parseShard } from '../sweep/shard.ts';
+import { positiveInt, runCommand } from './cli-helpers.ts';
 
 /** `trbench run <config>`: a sweep of models × datasets × methods × parameters, with report and charts. */
 export function registerRunCommand(program: Command): void {

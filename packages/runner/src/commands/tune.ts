@@ -9,9 +9,9 @@ import {
   parseTuneBudget,
 } from '@trbench/token-recycling';
 import type { Command } from 'commander';
-import { positiveInt, runCommand } from '../cli-helpers.ts';
-import { openModel, parseBackend, parseRank } from '../open-model.ts';
-import { tuneProgress } from '../phase-progress.ts';
+import { tuneProgress } from '../methods/phase-progress.ts';
+import { openModel, parseBackend, parseRank } from '../models/open-model.ts';
+import { positiveInt, runCommand } from './cli-helpers.ts';
 
 function calibrationPrompts(spec: string | undefined): { prompts: string[]; source: string } {
   if (!spec || spec === 'stories-calibration') return { prompts: loadCalibrationPrompts(), source: CALIBRATION_PROMPTS_PATH };

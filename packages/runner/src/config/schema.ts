@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { SPEC_BENCH_SUBTASKS } from '../datasets/spec-bench.ts';
-import { BACKENDS, RANKS } from '../open-model.ts';
-import { TEMPLATES } from '../templates.ts';
+import { BACKENDS, RANKS } from '../models/open-model.ts';
+import { TEMPLATES } from '../models/templates.ts';
 
 /** Names that end up in file names and record keys. */
 const name = z.string().regex(/^[A-Za-z0-9][\w.+-]*$/, 'expected letters, digits and _ . + - (starting with a letter or digit)');

@@ -4,7 +4,7 @@ import { cacheDir, phaseProgress } from '@trbench/assets';
 import { Datastore, REST_DEFAULTS, RestDrafter, sampleCorpus } from '@trbench/baselines';
 import { describeInterruption, type TargetModel, TrbenchError } from '@trbench/core';
 import { z } from 'zod';
-import { buildDatastore, withPhase } from '../phase-progress.ts';
+import { buildDatastore, withPhase } from './phase-progress.ts';
 import { registerMethod } from './registry.ts';
 
 const d = REST_DEFAULTS;

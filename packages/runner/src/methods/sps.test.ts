@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeGguf, readGgufHeader, resolveModel } from '@trbench/assets';
 import { describe, expect, it } from 'vitest';
-import { draftSpecOf } from '../draft-model.ts';
+import { draftSpecOf } from '../models/draft-model.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'trbench.js');
 const run = promisify(execFile);

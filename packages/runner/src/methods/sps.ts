@@ -1,8 +1,8 @@
 import { SPS_DEFAULTS, SpsDrafter, spsDraftModelRequirements, spsMaxDraftNodes } from '@trbench/baselines';
 import { parseTemplate } from '@trbench/token-recycling';
 import { z } from 'zod';
-import { openDraftModel } from '../draft-model.ts';
-import { BACKENDS } from '../open-model.ts';
+import { openDraftModel } from '../models/draft-model.ts';
+import { BACKENDS } from '../models/open-model.ts';
 import { registerMethod } from './registry.ts';
 
 /** Top-k width a `--sps-tree` template may use (ranks 0..7, as TR's trees). */

@@ -8,7 +8,7 @@ import {
   TreeTemplate,
 } from '@trbench/token-recycling';
 import { z } from 'zod';
-import { tuneProgress } from '../phase-progress.ts';
+import { tuneProgress } from './phase-progress.ts';
 import { registerMethod } from './registry.ts';
 
 /** Largest tree `--template auto` may choose (the issue's budgets n = 1 … 128). */
