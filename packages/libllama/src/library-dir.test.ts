@@ -56,6 +56,12 @@ describe('a libllama folder from TRBENCH_LIBLLAMA_DIR', () => {
 
   it('compares a layout field by field', () => {
     expect(layoutDifferences(layout)).toEqual([]);
-    expect(layoutDifferences({})).toEqual(['no llama_model_params', 'no llama_context_params', 'no llama_batch']);
+    expect(layoutDifferences({})).toEqual([
+      'no llama_model_params',
+      'no llama_context_params',
+      'no llama_batch',
+      'no llama_sampler_seq_config',
+      'no llama_sampler_chain_params',
+    ]);
   });
 });

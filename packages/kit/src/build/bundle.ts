@@ -7,7 +7,8 @@ const NOT_IN_KIT = 'is not in the offline kit';
 /**
  * Stand-ins for what the GPU run does not carry: ONNX Runtime (291 MB of native code), the chart
  * renderer (a 35 MB canvas binary; charts are drawn at home with `trbench report`) and node-llama-cpp
- * (only its GGUF header reader is needed; its native addon and prebuilt binaries stay home).
+ * (libllama comes from the kit's own build through TRBENCH_LIBLLAMA_DIR; GGUF headers are read by
+ * `@trbench/assets`).
  */
 const STUBS: Record<string, string> = {
   backendOnnx: `import { TrbenchError } from '@trbench/core';
@@ -22,8 +23,7 @@ export function renderCharts() {
 }`,
   costChart: `import { TrbenchError } from '@trbench/core';
 export function costCurveChart() { throw new TrbenchError('charts are not drawn by the offline kit; run \`npm run kit:charts -- <out>\` at home'); }`,
-  nodeLlamaCpp: `export { readGgufFileInfo } from 'node-llama-cpp/dist/gguf/readGgufFileInfo.js';
-export async function getLlamaGpuTypes() { return []; }`,
+  nodeLlamaCpp: `export async function getLlamaGpuTypes() { return []; }`,
 };
 
 function kitStubs(repoRoot: string): Plugin {
@@ -33,14 +33,10 @@ function kitStubs(repoRoot: string): Plugin {
     setup(b) {
       b.onResolve({ filter: /^@trbench\/backend-onnx$/ }, () => ({ path: 'backendOnnx', namespace: 'kit-stub' }));
       b.onResolve({ filter: /^node-llama-cpp$/ }, () => ({ path: 'nodeLlamaCpp', namespace: 'kit-stub' }));
-      // node-llama-cpp's `exports` hide dist/: its GGUF reader is taken by file path.
-      b.onResolve({ filter: /^node-llama-cpp\/dist\// }, (args) => ({
-        path: path.join(repoRoot, 'node_modules', 'node-llama-cpp', args.path.slice('node-llama-cpp/'.length)),
-      }));
       b.onResolve({ filter: /(^|\/)(charts|cost-chart)\.ts$/ }, (args) => {
         const file = path.resolve(args.resolveDir, args.path);
-        if (file === path.join(runnerSrc, 'charts.ts')) return { path: 'charts', namespace: 'kit-stub' };
-        if (file === path.join(runnerSrc, 'cost-chart.ts')) return { path: 'costChart', namespace: 'kit-stub' };
+        if (file === path.join(runnerSrc, 'report', 'charts.ts')) return { path: 'charts', namespace: 'kit-stub' };
+        if (file === path.join(runnerSrc, 'report', 'cost-chart.ts')) return { path: 'costChart', namespace: 'kit-stub' };
         return undefined;
       });
       b.onLoad({ filter: /.*/, namespace: 'kit-stub' }, (args) => ({ contents: STUBS[args.path], loader: 'js', resolveDir: runnerSrc }));
