@@ -88,7 +88,7 @@ export function writeKitReport(out: string): string {
   for (const r of check?.results ?? []) {
     md.push(
       `- ${r.passed ? 'PASS' : '**FAIL**'} ${String(r.model)} (vocabulary ${String(r.vocabSize)}) on ${String(r.device)}: ${String(r.nodes)}-node tree ${String(r.tree)}, ` +
-        `max |tree − linear| = ${Number(r.maxAbsDiff).toExponential(2)} (tolerance ${String(r.tolerance)}), ` +
+        `max |tree − linear| = ${Number(r.maxAbsDiff).toExponential(2)}, scaled by max(1, |logit|) ${Number(r.maxScaledDiff).toExponential(2)} (tolerance ${String(r.tolerance)}), ` +
         `${(r.argmaxMismatches as unknown[]).length} greedy-token mismatches, ${String(r.nearTies)} near-ties`,
     );
   }

@@ -33,7 +33,8 @@ export function kitMethods(tuneNodes: number) {
     { method: 'tr', params: { template: ['chain:4', 'chain:8'] } },
     { method: 'tr', params: { template: 'auto', tuneMaxNodes: tuneNodes, tunePrompts: 4, tuneMaxNewTokens: 32 } },
     { method: 'suffix' },
-    { method: 'sps', params: { draftModel: 'stories260K' } },
+    // stories260K's function with the target's 32,000-token vocabulary (a draft must share the tokenizer).
+    { method: 'sps', params: { draftModel: 'twin:d128-l5-h8-kv4-f172-v32000:f32' } },
   ];
 }
 

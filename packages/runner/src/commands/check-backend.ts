@@ -5,13 +5,13 @@ import { TrbenchError } from '@trbench/core';
 import { parseTemplate } from '@trbench/token-recycling';
 import type { Command } from 'commander';
 import { captureEnvironment } from '../env/environment.ts';
-import { checkTreeAgainstLinear, type TreeCheckResult } from '../models/backend-check.ts';
+import { checkTreeAgainstLinear, type TreeCheckResult, textTokenIds } from '../models/backend-check.ts';
 import { numberOption, positiveInt, runCommand } from './cli-helpers.ts';
 
 const PROMPT = 'Once upon a time, there was a little dog named Max. He liked to run';
 
 /**
- * Default tolerance on |tree − linear| logits. F32 weights on the CPU build with an f32 KV cache agree to
+ * Default tolerance on |tree − linear| / max(1, |logit|). F32 weights on the CPU build with an f32 KV cache agree to
  * ~1e-5 (the 81 rows and a path's few take the same kernels up to summation order). F16/quantised weights
  * round activations to their type in kernels that differ between 81 rows and a few (measured 2.8e-3 on an
  * F16 twin on the CPU), and a GPU build adds an f16 KV cache and flash attention: there only a coarser
@@ -85,6 +85,7 @@ export function registerCheckBackendCommand(program: Command): void {
               const r = checkTreeAgainstLinear(model, template, {
                 prompt: PROMPT,
                 tolerance,
+                nodeTokens: textTokenIds(resolved.path),
                 name: resolved.name,
                 sha256: resolved.sha256,
               });
@@ -92,7 +93,7 @@ export function registerCheckBackendCommand(program: Command): void {
               write(); // each result as soon as it exists
               process.stdout.write(
                 `${r.passed ? 'PASS' : 'FAIL'} ${r.model} (vocab ${r.vocabSize}) on ${r.device}: ${r.nodes}-node tree ${r.tree}, ${r.paths} paths, ` +
-                  `max |tree − linear| = ${r.maxAbsDiff.toExponential(2)} (tolerance ${tolerance}), ${r.argmaxMismatches.length} greedy-token mismatches, ` +
+                  `max |tree − linear| = ${r.maxAbsDiff.toExponential(2)}, scaled by max(1, |logit|) ${r.maxScaledDiff.toExponential(2)} (tolerance ${tolerance}), ${r.argmaxMismatches.length} greedy-token mismatches, ` +
                   `${r.nearTies} near-ties, ${r.seconds.toFixed(1)} s\n`,
               );
             } finally {

@@ -1,8 +1,10 @@
+import { resolveModel } from '@trbench/assets';
+import { LlamaCppModel } from '@trbench/backend-llama-cpp';
 import { openStories260K } from '@trbench/backend-llama-cpp/testing';
 import type { Draft, Predictions, TargetModel } from '@trbench/core';
 import { parseTemplate } from '@trbench/token-recycling';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkTreeAgainstLinear } from './backend-check.ts';
+import { checkTreeAgainstLinear, textTokenIds } from './backend-check.ts';
 
 let model: TargetModel;
 const tree = parseTemplate('2.2.2', 8);
@@ -41,5 +43,32 @@ describe('checkTreeAgainstLinear on stories260K (llama.cpp, CPU)', () => {
     const r = checkTreeAgainstLinear(leaky, tree, options);
     expect(r.passed).toBe(false);
     expect(r.maxAbsDiff).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('checkTreeAgainstLinear on a V = 32,000 f32 twin (llama.cpp, CPU)', () => {
+  it('draws nodes from the tokens text can produce and passes; the padding is left out', async () => {
+    const resolved = await resolveModel('twin:d128-l5-h8-kv4-f172-v32000:f32');
+    const ids = textTokenIds(resolved.path);
+    // stories260K's 512 tokens less BOS/EOS/UNK; the 31,488 UNUSED padding entries are not drawn.
+    expect(ids.length).toBe(509);
+    expect(ids[0]).toBe(3);
+    expect(ids[ids.length - 1]).toBe(511);
+    const wide = await LlamaCppModel.open({
+      path: resolved.path,
+      name: resolved.name,
+      sha256: resolved.sha256,
+      extraStopTokens: resolved.extraStopTokens,
+      maxDraftNodes: tree.nodes,
+      topK: 8,
+      contextSize: 256,
+    });
+    try {
+      const r = checkTreeAgainstLinear(wide, tree, { ...options, name: resolved.name, nodeTokens: ids });
+      expect(r).toMatchObject({ vocabSize: 32000, nodes: 81, passed: true, argmaxMismatches: [] });
+      expect(r.maxScaledDiff).toBeLessThanOrEqual(1e-4);
+    } finally {
+      wide.dispose();
+    }
   });
 });
