@@ -52,6 +52,27 @@ describe('checkSummary', () => {
     expect(failed(checkSummary(s, baseline))).toEqual(['tr[k=8]/overall/speedup']);
   });
 
+  it('gates speedups only against a baseline from the same CPU model and vector extensions', () => {
+    const s = current();
+    s.environment = { ...s.environment!, cpu: 'AMD EPYC', simd: 'avx2+fma' };
+    const row = s.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
+    row.speedup = 1.0;
+    row.speedupCi = { low: 0.95, high: 1.05, questions: 8, pairs: 24, interval: 'repeats' };
+    const baseline = baselineOf(s);
+    expect(baseline.source).toMatchObject({ cpu: 'AMD EPYC', simd: 'avx2+fma' });
+    baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!.speedup = 1.5;
+    expect(failed(checkSummary(s, baseline))).toEqual(['tr[k=8]/overall/speedup']);
+    // Same model name, other vector extensions (or another CPU): speedups are not compared, MAT still is.
+    for (const source of [{ simd: 'avx512f+fma' }, { cpu: 'Intel(R) Xeon(R) Processor' }]) {
+      const other = { ...baseline, source: { ...baseline.source, ...source } };
+      const result = checkSummary(s, other);
+      expect(failed(result)).toEqual([]);
+      expect(result.lines.some((l) => l.metric === 'speedup')).toBe(false);
+      expect(result.lines.some((l) => l.metric === 'MAT')).toBe(true);
+      expect(result.notes).toContainEqual(expect.stringMatching(/^speedups not gated: the baseline's were measured on /));
+    }
+  });
+
   it('gates the CPU-time speedup with --speedup-metric cpu', () => {
     const s = current();
     const row = s.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;

@@ -10,7 +10,8 @@ export const BASELINE_SCHEMA = 'trbench-baseline/2';
 export interface Baseline {
   schema: typeof BASELINE_SCHEMA;
   createdAt: string;
-  source: { name: string; configHash: string; gitCommit: string | null; cpu: string | null };
+  /** `cpu` and `simd`: the hardware its speedups were measured on (speedups are gated only on the same). */
+  source: { name: string; configHash: string; gitCommit: string | null; cpu: string | null; simd?: string | null };
   rows: {
     model: string;
     dataset: string;
@@ -67,6 +68,7 @@ export function baselineOf(summary: Summary): Baseline {
       configHash: summary.config.hash,
       gitCommit: summary.environment?.gitCommit ?? null,
       cpu: summary.environment?.cpu ?? null,
+      simd: summary.environment?.simd ?? null,
     },
     rows: summary.rows.map((r) => ({
       model: r.model,
@@ -118,7 +120,8 @@ const num = (x: number | null | undefined, d: number) => (x === null || x === un
  * `numeric` one only with `strictNumerics` or the run's config `strictNumerics`); a row of the baseline
  * missing or with fewer finished questions; MAT lower by more than `tolerances.mat` on any row (MAT is
  * deterministic); an overall speedup whose whole 95 % interval lies below baseline × (1 − tolerances.speedup)
- * (the point estimate when no interval could be computed). Subtask speedups on a few questions are not gated.
+ * (the point estimate when no interval could be computed), when the run and the baseline ran on the same CPU
+ * model with the same vector extensions. Subtask speedups on a few questions are not gated.
  */
 export function checkSummary(
   summary: Summary,
@@ -148,6 +151,19 @@ export function checkSummary(
       change: 'incomplete run',
       allowed: 'all',
     });
+  }
+  // Paired speedups depend on the CPU (its SIMD width changes a forward's cost against the host's work), so
+  // they are gated only against speeds measured on the same CPU model with the same vector extensions.
+  const hardware = (cpu: string | null | undefined, simd: string | null | undefined) =>
+    `${cpu ?? 'unknown CPU'} (${simd ?? 'SIMD unknown'})`;
+  const runHardware = hardware(summary.environment?.cpu, summary.environment?.simd);
+  const baselineHardware = hardware(baseline.source.cpu, baseline.source.simd);
+  const gateSpeed = runHardware === baselineHardware;
+  if (!gateSpeed) {
+    notes.push(
+      `speedups not gated: the baseline's were measured on ${baselineHardware}, this run's on ${runHardware}; ` +
+        'lossless and MAT are; to gate speedups on this hardware, regenerate the baseline here with --update',
+    );
   }
   const strict = strictNumerics || summary.config.strictNumerics === true;
   for (const r of summary.rows) {
@@ -203,6 +219,7 @@ export function checkSummary(
       });
     }
     const reference = metric === 'cpu' ? b.cpuSpeedup : b.speedup;
+    if (!gateSpeed) continue;
     if (b.subtask === OVERALL && r.method !== 'ar' && reference === undefined) {
       notes.push(
         `${b.model} ${b.dataset} ${b.variant}: the baseline has no CPU-time speedup; regenerate it to gate on --speedup-metric cpu`,
