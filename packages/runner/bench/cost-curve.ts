@@ -11,9 +11,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { measureCostCurve } from '@trbench/core';
 import { parseTemplate } from '@trbench/token-recycling';
 import { captureEnvironment } from '../src/env/environment.ts';
+import { type BackendCurve, measureBackendCurve } from '../src/models/backend-curve.ts';
 import { openModel, parseBackend } from '../src/models/open-model.ts';
 import { costCurveChart } from '../src/report/cost-chart.ts';
 
@@ -39,34 +39,15 @@ const out = process.argv.includes('--out') ? arg('out', '') : null;
 const maxNodes = Math.max(...sizes);
 const tree = parseTemplate(maxNodes <= 81 ? '2.2.2' : `greedy:${maxNodes}:8`, 8);
 
-interface BackendCurve {
-  backend: string;
-  version: string;
-  device: string;
-  settings: Record<string, unknown>;
-  model: { name: string; sha256: string };
-  sizes: number[];
-  ms: number[];
-  ratio: number[];
-  seconds: number;
-}
 const results: BackendCurve[] = [];
 for (const backend of backends) {
   const { model, resolved } = await openModel({ model: spec, backend, threads, device, maxDraftNodes: maxNodes, topK: 8 });
   try {
-    const t0 = Date.now();
-    const curve = await measureCostCurve(model, sizes, (n) => tree.parent.subarray(0, n), { contextLength: context, repeats });
-    results.push({
-      backend,
-      version: model.backend.version,
-      device: model.backend.device,
-      settings: model.backend.settings ?? {},
-      model: { name: resolved.name, sha256: resolved.sha256 },
-      sizes: curve.sizes,
-      ms: curve.ms,
-      ratio: curve.ms.map((t) => t / curve.ms[0]),
-      seconds: (Date.now() - t0) / 1000,
+    const curve = await measureBackendCurve(model, { backend, name: resolved.name, sha256: resolved.sha256 }, sizes, tree.parent, {
+      contextLength: context,
+      repeats,
     });
+    results.push(curve);
     console.error(`${backend}: ${curve.sizes.map((n, i) => `t(${n})=${curve.ms[i].toFixed(1)}`).join(' ')} ms`);
   } finally {
     model.dispose();

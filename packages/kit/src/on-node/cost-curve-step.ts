@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '@trbench/assets';
-import { measureCostCurve } from '@trbench/core';
-import { captureEnvironment, openModel } from '@trbench/runner';
+import { captureEnvironment, measureBackendCurve, openModel } from '@trbench/runner';
 import { parseTemplate } from '@trbench/token-recycling';
 
 export interface CostCurveStep {
@@ -35,21 +34,17 @@ export async function runCostCurve(step: CostCurveStep): Promise<number> {
   });
   try {
     const loadSeconds = (Date.now() - t0) / 1000;
-    const t1 = Date.now();
-    const curve = await measureCostCurve(model, step.sizes, (n) => tree.parent.subarray(0, n), {
-      contextLength: step.context,
-      repeats: step.repeats,
-    });
     const result = {
-      backend: 'llama.cpp',
-      version: model.backend.version,
-      device: model.backend.device,
-      settings: model.backend.settings ?? {},
-      model: { name: resolved.name, sha256: resolved.sha256 },
-      sizes: curve.sizes,
-      ms: curve.ms,
-      ratio: curve.ms.map((t) => t / curve.ms[0]),
-      seconds: (Date.now() - t1) / 1000,
+      ...(await measureBackendCurve(
+        model,
+        { backend: 'llama.cpp', name: resolved.name, sha256: resolved.sha256 },
+        step.sizes,
+        tree.parent,
+        {
+          contextLength: step.context,
+          repeats: step.repeats,
+        },
+      )),
       loadSeconds,
     };
     const environment = captureEnvironment();
@@ -65,7 +60,7 @@ export async function runCostCurve(step: CostCurveStep): Promise<number> {
     const table = [
       '| n | llama.cpp t(n) ms | t(n)/t(1) |',
       '|---:|---:|---:|',
-      ...curve.sizes.map((n, i) => `| ${n} | ${curve.ms[i].toFixed(2)} | ${result.ratio[i].toFixed(2)} |`),
+      ...result.sizes.map((n, i) => `| ${n} | ${result.ms[i].toFixed(2)} | ${result.ratio[i].toFixed(2)} |`),
     ].join('\n');
     mkdirSync(step.out, { recursive: true });
     writeFileAtomic(path.join(step.out, 'cost-curve.json'), `${JSON.stringify(doc, null, 1)}\n`);
@@ -74,8 +69,8 @@ export async function runCostCurve(step: CostCurveStep): Promise<number> {
       `# Forward time t(n): ${step.spec}\n\n${step.threads} thread(s), committed context ${step.context}, median of ${step.repeats} ` +
         `(offline kit, \`measureCostCurve\`), ${environment.cpu}, llama.cpp: ${result.version} (${result.device}), commit ${environment.gitCommit.slice(0, 10)}\n\n${table}\n`,
     );
-    process.stdout.write(`${step.spec}: ${curve.sizes.map((n, i) => `t(${n})=${curve.ms[i].toFixed(2)}`).join(' ')} ms\n`);
-    return curve.ms[0];
+    process.stdout.write(`${step.spec}: ${result.sizes.map((n, i) => `t(${n})=${result.ms[i].toFixed(2)}`).join(' ')} ms\n`);
+    return result.ms[0];
   } finally {
     model.dispose();
   }
