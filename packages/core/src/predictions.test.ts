@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { logSumExpWithMax, Predictions, rankLogitsRow, rankLogitsRows } from './predictions.ts';
+import {
+  expWeightAt,
+  expWeights,
+  expWeightsSum,
+  logSumExpWithMax,
+  Predictions,
+  rankLogitsRow,
+  rankLogitsRows,
+  rowMax,
+} from './predictions.ts';
 import { RankKernel } from './rank-kernel.ts';
 import { referenceLogSumExp, referenceTopK } from './testing/rank-reference.ts';
 
@@ -142,6 +151,43 @@ describe('logSumExpWithMax', () => {
           const want = referenceLogSumExp(row, 1 / T);
           const got = logSumExpWithMax(row, 0, vocab, max, 1 / T);
           expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want)));
+        }
+      }
+    }
+  });
+});
+
+describe('rowMax, expWeightsSum and expWeightAt (the lazy distribution reads these instead of written weights)', () => {
+  it("rowMax is the scalar loop's maximum on rows of every kind and length, at any offset", () => {
+    const rnd = lcg(21);
+    for (const vocab of [5, 255, 256, 1000, 8199, 32000, 32011]) {
+      for (let kind = 0; kind < 8; kind++) {
+        const row = makeRow(kind, vocab, rnd);
+        const offset = Math.floor(rnd() * 5);
+        const padded = new Float32Array(vocab + offset);
+        padded.set(row, offset);
+        let want = Number.NEGATIVE_INFINITY;
+        for (let t = 0; t < vocab; t++) if (row[t] > want) want = row[t];
+        expect(rowMax(padded, offset, vocab)).toBe(want);
+      }
+    }
+  });
+
+  it("give expWeights' sum and each of its weights bit for bit", () => {
+    const rnd = lcg(22);
+    for (const vocab of [257, 1003, 8195, 32000]) {
+      for (const kind of [0, 1, 3, 5]) {
+        const row = makeRow(kind, vocab, rnd);
+        const max = rowMax(row, 0, vocab);
+        for (const invT of [1, 1 / 0.7, 1 / 1.3]) {
+          const weights = new Float64Array(vocab);
+          const sum = expWeights(row, 0, vocab, max, invT, weights);
+          expect(Object.is(expWeightsSum(row, 0, vocab, max, invT), sum)).toBe(true);
+          const probes = vocab <= 1003 ? vocab : 600;
+          for (let i = 0; i < probes; i++) {
+            const token = vocab <= 1003 ? i : i < 8 ? vocab - 1 - i : Math.floor(rnd() * vocab);
+            expect(Object.is(expWeightAt(row, 0, vocab, token, max, invT), weights[token])).toBe(true);
+          }
         }
       }
     }

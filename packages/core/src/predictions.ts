@@ -172,6 +172,70 @@ export function expWeights(logits: Float32Array, offset: number, vocab: number, 
   return sum;
 }
 
+/**
+ * The largest non-NaN logit of a row (−Infinity if none): what `for (t…) if (x > max) max = x` gives, with
+ * the SIMD loop of rank-kernel.ts on whole 16-float blocks.
+ */
+export function rowMax(logits: Float32Array, offset: number, vocab: number): number {
+  const kernel = vocab >= KERNEL_MIN_VOCAB_EXP ? RankKernel.get() : null;
+  let max = Number.NEGATIVE_INFINITY;
+  let done = 0;
+  if (kernel !== null && logits.buffer !== kernel.floats.buffer) {
+    const whole = vocab - (vocab % SCAN_BLOCK);
+    for (let c0 = 0; c0 < whole; c0 += CHUNK) {
+      const c1 = Math.min(whole, c0 + CHUNK);
+      kernel.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
+      const m = kernel.maxOf(0, c1 - c0);
+      if (m > max) max = m;
+    }
+    done = whole;
+  }
+  for (let t = done; t < vocab; t++) if (logits[offset + t] > max) max = logits[offset + t];
+  return max;
+}
+
+/**
+ * What {@link expWeights} returns for the same arguments, bit for bit (same chunks, same SIMD sums), without
+ * writing any weight: a distribution that needs only its normaliser and a few tokens' weights (the sampling
+ * verifier on most rows) skips the 8·V bytes of stores. Null where the SIMD kernel is missing.
+ */
+export function expWeightsSum(logits: Float32Array, offset: number, vocab: number, max: number, invT: number): number | null {
+  const kernel = vocab >= KERNEL_MIN_VOCAB_EXP ? RankKernel.get() : null;
+  if (kernel === null || logits.buffer === kernel.floats.buffer) return null;
+  let sum = 0;
+  const whole = vocab - (vocab & 3);
+  for (let c0 = 0; c0 < whole; c0 += CHUNK) {
+    const c1 = Math.min(whole, c0 + CHUNK);
+    kernel.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
+    sum += kernel.sumExp(0, c1 - c0, max, invT);
+  }
+  for (let t = whole; t < vocab; t++) {
+    const d = (logits[offset + t] - max) * invT;
+    sum += d > -60 ? Math.exp(d) : 0;
+  }
+  return sum;
+}
+
+/** The weight {@link expWeights} writes for `token`, bit for bit (valid where {@link expWeightsSum} is not null). */
+export function expWeightAt(logits: Float32Array, offset: number, vocab: number, token: number, max: number, invT: number): number {
+  const x = logits[offset + token];
+  if (token >= vocab - (vocab & 3)) {
+    const d = (x - max) * invT;
+    return d > -60 ? Math.exp(d) : 0;
+  }
+  // The SIMD loop's own arithmetic on a block of four copies of x: its first term is x's weight.
+  const kernel = RankKernel.get() as RankKernel;
+  const floats = kernel.floats;
+  floats[0] = x;
+  floats[1] = x;
+  floats[2] = x;
+  floats[3] = x;
+  kernel.expInto(0, 4, max, invT, EXP_AT_SCRATCH);
+  return kernel.doubles[EXP_AT_SCRATCH];
+}
+/** Doubles index of {@link expWeightAt}'s four terms: bytes 16–48, past its four floats. */
+const EXP_AT_SCRATCH = 2;
+
 /** Where {@link kernelWeights} puts the weights in its kernel's memory (doubles), past one chunk of floats. */
 const OWN_WEIGHTS_AT = 4096;
 const ownKernels = new WeakMap<Float64Array, RankKernel>();

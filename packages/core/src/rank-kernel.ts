@@ -1,11 +1,13 @@
 /**
- * Two SIMD WebAssembly loops for the host's hot path over full logits rows, assembled here byte by byte
+ * Three SIMD WebAssembly loops for the host's hot path over full logits rows, assembled here byte by byte
  * (no toolchain, no dependency; WebAssembly SIMD is on in every Node ≥ 16):
  *
  * - `scanAbove(p, end, t)`: the first 64-byte block (16 floats) in `[p, end)` holding a value `> t`, or
  *   `end`. Top-k selection skips every block whose values are all ≤ the current k-th logit, so it reads
  *   a row at memory speed and does scalar work only on the few blocks that can change the top-k.
  *   `f32x4.gt` is false for NaN, so a block of NaNs is skipped like a block below the threshold.
+ * - `maxOf(p, end)`: the largest non-NaN float in `[p, end)` (a multiple of 16), −Infinity if none, as a
+ *   scalar `if (x > max) max = x` loop finds it: `f32x4.pmax(acc, x)` keeps `acc` when `x` is NaN.
  * - `sumExp(p, end, max, invT)`: Σ exp((x − max)·invT) over the floats in `[p, end)` (a multiple of 4), in
  *   f64x2 lanes. exp is Cody–Waite reduction (r = d − n·ln2, |r| ≤ ln2/2) and a degree-8 Taylor polynomial
  *   (truncation ≤ 0.347⁹/9! < 3e-10 relative per term), scaled by 2ⁿ built in the exponent bits.
@@ -30,6 +32,7 @@ export class RankKernel {
   private readonly scanFn: (p: number, end: number, t: number) => number;
   private readonly sumExpFn: (p: number, end: number, max: number, invT: number) => number;
   private readonly expIntoFn: (p: number, end: number, max: number, invT: number, dst: number) => number;
+  private readonly maxOfFn: (p: number, end: number) => number;
   floats: Float32Array;
   doubles: Float64Array;
 
@@ -40,11 +43,13 @@ export class RankKernel {
       scan: RankKernel['scanFn'];
       sumExp: RankKernel['sumExpFn'];
       expInto: RankKernel['expIntoFn'];
+      maxOf: RankKernel['maxOfFn'];
     };
     this.memory = exports.memory;
     this.scanFn = exports.scan;
     this.sumExpFn = exports.sumExp;
     this.expIntoFn = exports.expInto;
+    this.maxOfFn = exports.maxOf;
     this.floats = new Float32Array(this.memory.buffer);
     this.doubles = new Float64Array(this.memory.buffer);
   }
@@ -89,6 +94,11 @@ export class RankKernel {
     return this.scanFn(from * 4, to * 4, t) >>> 2;
   }
 
+  /** Largest non-NaN `floats[i]` for i in `[from, to)`, `to − from` a multiple of 16; −Infinity if none. */
+  maxOf(from: number, to: number): number {
+    return this.maxOfFn(from * 4, to * 4);
+  }
+
   /** Σ exp((floats[i] − max)·invT) for i in `[from, to)`, `to − from` a multiple of 4 (see the class comment for the error bound). */
   sumExp(from: number, to: number, max: number, invT: number): number {
     return this.sumExpFn(from * 4, to * 4, max, invT);
@@ -111,7 +121,7 @@ const INITIAL_PAGES = 4;
 /** Floats per block of `scanAbove`. */
 export const SCAN_BLOCK = 16;
 
-// ---- a tiny assembler for the two functions above -------------------------------------------------
+// ---- a tiny assembler for the functions above -------------------------------------------------
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -160,7 +170,9 @@ const OP = {
   f64x2splat: 0x14,
   i64x2splat: 0x12,
   f64x2extractLane: 0x21,
+  f32x4extractLane: 0x1f,
   f32x4gt: 0x44,
+  f32x4pmax: 0xeb,
   f64x2gt: 0x4a,
   and: 0x4e,
   or: 0x50,
@@ -188,6 +200,28 @@ function scanBody(): { locals: number[]; code: number[] } {
   code.push(...simd(OP.anyTrue), 0x0d, 1);
   code.push(...get(0), 0x41, ...sleb(64), 0x6a /* i32.add */, ...set(0), 0x0c, 0, 0x0b, 0x0b, ...get(0), 0x0b);
   return { locals: [1, 1, V128], code };
+}
+
+function maxOfBody(): { locals: number[]; code: number[] } {
+  // params: 0 p, 1 end; locals: four v128 accumulators (independent chains), then the f32 result m and lane v
+  const [P, END] = [0, 1];
+  const ACC = [2, 3, 4, 5];
+  const [M, V] = [6, 7];
+  const code: number[] = [];
+  for (const a of ACC) code.push(...[0x43, 0x00, 0x00, 0x80, 0xff] /* f32.const −inf */, ...simd(OP.f32x4splat), ...set(a));
+  code.push(0x02, 0x40, 0x03, 0x40, ...get(P), ...get(END), 0x4f, 0x0d, 1);
+  ACC.forEach((a, j) => code.push(...get(a), ...get(P), ...simd(OP.load, 2, ...uleb(16 * j)), ...simd(OP.f32x4pmax), ...set(a)));
+  code.push(...get(P), 0x41, ...sleb(64), 0x6a, ...set(P), 0x0c, 0, 0x0b, 0x0b);
+  // Fold the accumulators lane-wise, then the four lanes with `v > m ? v : m` (NaN never enters).
+  code.push(...get(ACC[0]), ...get(ACC[1]), ...simd(OP.f32x4pmax), ...get(ACC[2]), ...simd(OP.f32x4pmax));
+  code.push(...get(ACC[3]), ...simd(OP.f32x4pmax), ...set(ACC[0]));
+  code.push(...get(ACC[0]), ...simd(OP.f32x4extractLane, 0), ...set(M));
+  for (let lane = 1; lane < 4; lane++) {
+    code.push(...get(ACC[0]), ...simd(OP.f32x4extractLane, lane), 0x22 /* local.tee */, V, ...get(M), ...get(V), ...get(M));
+    code.push(0x5e /* f32.gt */, 0x1b /* select */, ...set(M));
+  }
+  code.push(...get(M), 0x0b);
+  return { locals: [2, 4, V128, 2, F32], code };
 }
 
 function sumExpBody(store: boolean): { locals: number[]; code: number[] } {
@@ -254,8 +288,9 @@ function assembleModule(): Uint8Array {
     [0x60, 3, I32, I32, F32, 1, I32],
     [0x60, 4, I32, I32, F64, F64, 1, F64],
     [0x60, 5, I32, I32, F64, F64, I32, 1, F64],
+    [0x60, 2, I32, I32, 1, F32],
   ]);
-  const bodies = [scanBody(), sumExpBody(false), sumExpBody(true)].map(({ locals, code }) => {
+  const bodies = [scanBody(), sumExpBody(false), sumExpBody(true), maxOfBody()].map(({ locals, code }) => {
     const body = [...locals, ...code];
     return [...uleb(body.length), ...body];
   });
@@ -269,7 +304,7 @@ function assembleModule(): Uint8Array {
     0x00,
     0x00,
     ...section(1, types),
-    ...section(3, vec([[0], [1], [2]])),
+    ...section(3, vec([[0], [1], [2], [3]])),
     ...section(5, vec([[0x00, INITIAL_PAGES]])),
     ...section(
       7,
@@ -277,6 +312,7 @@ function assembleModule(): Uint8Array {
         [...name('scan'), 0x00, 0],
         [...name('sumExp'), 0x00, 1],
         [...name('expInto'), 0x00, 2],
+        [...name('maxOf'), 0x00, 3],
         [...name('memory'), 0x02, 0],
       ]),
     ),

@@ -91,6 +91,36 @@ describe('ProcessedDistribution', () => {
     expect(counts[3] / 6000).toBeCloseTo(1 / 6, 1);
   });
 
+  it('a temperature-only row read lazily behaves bit for bit as its written weights (probabilities, removals, samples)', () => {
+    let seed = 9;
+    const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+    for (const V of [1003, 32000]) {
+      for (const removals of [0, 3, 40]) {
+        const logits = Float32Array.from({ length: V }, () => (rnd() - 0.5) * 16);
+        const options = { temperature: 0.8, topK: 0, topP: 1, seed: 0 };
+        const lazy = new ProcessedDistribution(V);
+        const eager = new ProcessedDistribution(V);
+        lazy.build(logits, 0, options);
+        eager.build(logits, 0, options);
+        void eager.weights; // reading the weights writes them: from here on `eager` runs the written path
+        const tokens = Array.from({ length: removals }, (_, i) => (i === 2 ? 0 : Math.floor(rnd() * V)));
+        for (const x of tokens) {
+          expect(lazy.probability(x)).toBe(eager.probability(x));
+          lazy.remove(x);
+          eager.remove(x);
+          expect(lazy.mass).toBe(eager.mass);
+          expect(lazy.probability(x)).toBe(0);
+        }
+        const probe = Math.floor(rnd() * V);
+        expect(lazy.probability(probe)).toBe(eager.probability(probe));
+        const a = new Rng(3);
+        const b = new Rng(3);
+        expect(lazy.sample(a)).toBe(eager.sample(b));
+        expect(Array.from(lazy.weights)).toEqual(Array.from(eager.weights));
+      }
+    }
+  });
+
   it('rejects bad options', () => {
     expect(() => validateSampling({ temperature: -1, topK: 0, topP: 1, seed: 0 })).toThrow(/temperature/);
     expect(() => validateSampling({ temperature: 1, topK: 0, topP: 0, seed: 0 })).toThrow(/top-p/);

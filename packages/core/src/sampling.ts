@@ -1,5 +1,5 @@
 import { TrbenchError } from './errors.ts';
-import { expWeights, kernelWeights, selectTopK } from './predictions.ts';
+import { expWeightAt, expWeights, expWeightsSum, kernelWeights, rowMax, selectTopK } from './predictions.ts';
 
 /** How tokens are drawn. Temperature 0 is greedy decoding (bit-identical to the greedy path). */
 export interface SamplingOptions {
@@ -78,6 +78,9 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
+/** Removals a lazy distribution keeps before it writes its weights (a row's rejected siblings: a handful). */
+const LAZY_REMOVALS = 32;
+
 /**
  * The processed next-token distribution of one node: softmax(logits / T), then top-k, then top-p (the
  * order HF transformers applies them), renormalised. With top-k or top-p, candidates are ordered by logit,
@@ -89,20 +92,35 @@ export class ProcessedDistribution {
   /** Candidate ids, most likely first; `size` are valid. */
   readonly ids: Int32Array;
   /** Unnormalised probabilities of `ids` (zero once removed). */
-  readonly weights: Float64Array;
+  get weights(): Float64Array {
+    if (this.lazyRow !== null) this.materialize();
+    return this.weightStore;
+  }
   size = 0;
   /** Sum of the remaining weights. */
   mass = 0;
+  private readonly weightStore: Float64Array;
   private readonly position: Int32Array;
   private readonly order: Int32Array;
   private readonly topValues: Float32Array;
   /** `ids` and `position` are the identity over the whole vocabulary (a temperature-only build). */
   private identityOrder = false;
+  /**
+   * A temperature-only build keeps its row and computes weights only when something reads them all (sample,
+   * residual, dense copy): the verifier reads 1–3 tokens' probabilities on most rows it visits, and writing
+   * V weights per row cost more than the normaliser. Removed tokens wait in `removed` until then.
+   */
+  private lazyRow: Float32Array | null = null;
+  private lazyOffset = 0;
+  private lazyMax = 0;
+  private lazyInvT = 1;
+  private readonly removed = new Int32Array(LAZY_REMOVALS);
+  private removedCount = 0;
 
   constructor(vocabSize: number) {
     this.vocabSize = vocabSize;
     this.ids = new Int32Array(vocabSize);
-    this.weights = kernelWeights(vocabSize);
+    this.weightStore = kernelWeights(vocabSize);
     this.position = new Int32Array(vocabSize).fill(-1);
     this.order = new Int32Array(vocabSize);
     this.topValues = new Float32Array(vocabSize);
@@ -111,13 +129,16 @@ export class ProcessedDistribution {
   /**
    * Builds the distribution from a row of raw logits (temperature must be > 0). Top-k selection is the
    * ranking of predictions.ts (same order, same bits); the weights of a temperature-only row come from the
-   * SIMD exp of rank-kernel.ts (within 1e-9 relative of Math.exp), others from Math.exp.
+   * SIMD exp of rank-kernel.ts (within 1e-9 relative of Math.exp), others from Math.exp. A temperature-only
+   * build reads `logits` again when its weights are first needed: the row must not change until then (the
+   * decode loop's rows stay valid for the whole verification of a step).
    */
   build(logits: Float32Array, offset: number, options: SamplingOptions): void {
     const V = this.vocabSize;
     const limit = options.topK > 0 && options.topK < V ? options.topK : V;
     const order = this.order;
     const invT = 1 / options.temperature;
+    this.lazyRow = null;
     if (limit === V && options.topP >= 1) {
       this.buildTemperatureOnly(logits, offset, invT);
       return;
@@ -137,14 +158,14 @@ export class ProcessedDistribution {
     let total = 0;
     for (let i = 0; i < limit; i++) {
       const w = Math.exp((logits[offset + order[i]] - max) * invT);
-      this.weights[i] = w;
+      this.weightStore[i] = w;
       total += w;
     }
     let size = limit;
     if (options.topP < 1) {
       let cumulative = 0;
       for (let i = 0; i < limit; i++) {
-        cumulative += this.weights[i];
+        cumulative += this.weightStore[i];
         if (cumulative >= options.topP * total) {
           size = i + 1;
           break;
@@ -155,21 +176,29 @@ export class ProcessedDistribution {
     for (let i = 0; i < size; i++) {
       this.ids[i] = order[i];
       this.position[order[i]] = i;
-      mass += this.weights[i];
+      mass += this.weightStore[i];
     }
     this.size = size;
     this.mass = mass;
   }
 
-  /** Temperature alone: every token, in id order (no sort needed), weights exp((x − max)/T). */
+  /** Temperature alone: every token, in id order (no sort needed), weights exp((x − max)/T), computed lazily. */
   private buildTemperatureOnly(logits: Float32Array, offset: number, invT: number): void {
     const V = this.vocabSize;
-    let max = -Infinity;
-    for (let t = 0; t < V; t++) if (logits[offset + t] > max) max = logits[offset + t];
-    const weights = this.weights;
+    const max = rowMax(logits, offset, V);
+    const weights = this.weightStore;
     let mass = 0;
     if (max > -Infinity && max < Infinity) {
-      mass = expWeights(logits, offset, V, max, invT, weights);
+      const sum = expWeightsSum(logits, offset, V, max, invT);
+      if (sum === null) mass = expWeights(logits, offset, V, max, invT, weights);
+      else {
+        mass = sum;
+        this.lazyRow = logits;
+        this.lazyOffset = offset;
+        this.lazyMax = max;
+        this.lazyInvT = invT;
+        this.removedCount = 0;
+      }
     } else {
       for (let t = 0; t < V; t++) weights[t] = logits[offset + t] === max ? 1 : 0;
       for (let t = 0; t < V; t++) mass += weights[t];
@@ -187,18 +216,46 @@ export class ProcessedDistribution {
     this.mass = mass;
   }
 
+  /** Writes a lazy build's weights (the same bits an eager build writes) and its removals; `mass` is already right. */
+  private materialize(): void {
+    const row = this.lazyRow as Float32Array;
+    this.lazyRow = null;
+    const weights = this.weightStore;
+    expWeights(row, this.lazyOffset, this.vocabSize, this.lazyMax, this.lazyInvT, weights);
+    for (let i = 0; i < this.removedCount; i++) weights[this.removed[i]] = 0;
+    this.removedCount = 0;
+  }
+
+  private lazyRemoved(token: number): boolean {
+    for (let i = 0; i < this.removedCount; i++) if (this.removed[i] === token) return true;
+    return false;
+  }
+
   /** Current probability of `token` (0 when filtered out or removed). */
   probability(token: number): number {
+    if (this.lazyRow !== null) {
+      if (this.mass <= 0 || this.lazyRemoved(token)) return 0;
+      return expWeightAt(this.lazyRow, this.lazyOffset, this.vocabSize, token, this.lazyMax, this.lazyInvT) / this.mass;
+    }
     const i = this.position[token];
-    return i < 0 || this.mass <= 0 ? 0 : this.weights[i] / this.mass;
+    return i < 0 || this.mass <= 0 ? 0 : this.weightStore[i] / this.mass;
   }
 
   /** Zeroes `token` (a rejected candidate); the rest keeps its proportions. */
   remove(token: number): void {
+    if (this.lazyRow !== null) {
+      if (this.lazyRemoved(token)) return;
+      if (this.removedCount === LAZY_REMOVALS) this.materialize();
+      else {
+        this.mass -= expWeightAt(this.lazyRow, this.lazyOffset, this.vocabSize, token, this.lazyMax, this.lazyInvT);
+        this.removed[this.removedCount++] = token;
+        return;
+      }
+    }
     const i = this.position[token];
     if (i < 0) return;
-    this.mass -= this.weights[i];
-    this.weights[i] = 0;
+    this.mass -= this.weightStore[i];
+    this.weightStore[i] = 0;
   }
 
   /**
@@ -208,16 +265,17 @@ export class ProcessedDistribution {
    * would be rounding noise, and a rejection there has probability below 1e-9 anyway.
    */
   subtractProposal(q: Float64Array, offset: number): boolean {
+    const weights = this.weights;
     const inv = 1 / this.mass;
     let residual = 0;
     for (let i = 0; i < this.size; i++) {
-      const w = this.weights[i];
+      const w = weights[i];
       if (w > 0) residual += Math.max(0, w * inv - q[offset + this.ids[i]]);
     }
     if (!(residual > 1e-9)) return false;
     for (let i = 0; i < this.size; i++) {
-      const w = this.weights[i];
-      this.weights[i] = w > 0 ? Math.max(0, w * inv - q[offset + this.ids[i]]) : 0;
+      const w = weights[i];
+      weights[i] = w > 0 ? Math.max(0, w * inv - q[offset + this.ids[i]]) : 0;
     }
     this.mass = residual;
     return true;
@@ -225,20 +283,22 @@ export class ProcessedDistribution {
 
   /** Writes the remaining distribution, normalised, as a dense row `out[offset + token]` (zero elsewhere). */
   writeDense(out: Float64Array, offset: number): void {
+    const weights = this.weights;
     out.fill(0, offset, offset + this.vocabSize);
     const inv = 1 / this.mass;
     for (let i = 0; i < this.size; i++) {
-      const w = this.weights[i];
+      const w = weights[i];
       if (w > 0) out[offset + this.ids[i]] = w * inv;
     }
   }
 
   /** Draws a token from the remaining distribution. */
   sample(rng: Rng): number {
+    const weights = this.weights;
     let u = rng.next() * this.mass;
     let last = -1;
     for (let i = 0; i < this.size; i++) {
-      const w = this.weights[i];
+      const w = weights[i];
       if (w <= 0) continue;
       last = i;
       u -= w;
