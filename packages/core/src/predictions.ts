@@ -157,11 +157,11 @@ export function expWeights(logits: Float32Array, offset: number, vocab: number, 
   const own = ownKernels.get(weights);
   if (own === undefined) return expTerms(logits, offset, vocab, max, invT, weights);
   let sum = 0;
-  const whole = vocab - (vocab & 3);
+  const whole = expWhole(vocab);
   for (let c0 = 0; c0 < whole; c0 += CHUNK) {
     const c1 = Math.min(whole, c0 + CHUNK);
     own.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
-    sum += own.expInto(0, c1 - c0, max, invT, OWN_WEIGHTS_AT + c0);
+    sum += kernelExpInto(own, 0, c1 - c0, max, invT, OWN_WEIGHTS_AT + c0);
   }
   for (let t = whole; t < vocab; t++) {
     const d = (logits[offset + t] - max) * invT;
@@ -203,11 +203,11 @@ export function expWeightsSum(logits: Float32Array, offset: number, vocab: numbe
   const kernel = vocab >= KERNEL_MIN_VOCAB_EXP ? RankKernel.get() : null;
   if (kernel === null || logits.buffer === kernel.floats.buffer) return null;
   let sum = 0;
-  const whole = vocab - (vocab & 3);
+  const whole = expWhole(vocab);
   for (let c0 = 0; c0 < whole; c0 += CHUNK) {
     const c1 = Math.min(whole, c0 + CHUNK);
     kernel.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
-    sum += kernel.sumExp(0, c1 - c0, max, invT);
+    sum += kernelSumExp(kernel, 0, c1 - c0, max, invT);
   }
   for (let t = whole; t < vocab; t++) {
     const d = (logits[offset + t] - max) * invT;
@@ -219,7 +219,7 @@ export function expWeightsSum(logits: Float32Array, offset: number, vocab: numbe
 /** The weight {@link expWeights} writes for `token`, bit for bit (valid where {@link expWeightsSum} is not null). */
 export function expWeightAt(logits: Float32Array, offset: number, vocab: number, token: number, max: number, invT: number): number {
   const x = logits[offset + token];
-  if (token >= vocab - (vocab & 3)) {
+  if (token >= expWhole(vocab)) {
     const d = (x - max) * invT;
     return d > -60 ? Math.exp(d) : 0;
   }
@@ -230,11 +230,24 @@ export function expWeightAt(logits: Float32Array, offset: number, vocab: number,
   floats[1] = x;
   floats[2] = x;
   floats[3] = x;
-  kernel.expInto(0, 4, max, invT, EXP_AT_SCRATCH);
+  floats[4] = x;
+  floats[5] = x;
+  floats[6] = x;
+  floats[7] = x;
+  kernelExpInto(kernel, 0, EXP_LANES, max, invT, EXP_AT_SCRATCH);
   return kernel.doubles[EXP_AT_SCRATCH];
 }
-/** Doubles index of {@link expWeightAt}'s four terms: bytes 16–48, past its four floats. */
-const EXP_AT_SCRATCH = 2;
+/** Doubles index of {@link expWeightAt}'s terms: from byte 32, past its eight floats. */
+const EXP_AT_SCRATCH = 4;
+
+const EXP_F32 = process.env.TRBENCH_EXP !== 'f64';
+/** Floats per turn of the SIMD exp loop: the kernel covers the first multiple of it, Math.exp the tail. */
+const EXP_LANES = EXP_F32 ? 8 : 4;
+const expWhole = (vocab: number) => vocab - (vocab % EXP_LANES);
+const kernelSumExp = (kernel: RankKernel, from: number, to: number, max: number, invT: number) =>
+  EXP_F32 ? kernel.sumExp32(from, to, max, invT) : kernel.sumExp(from, to, max, invT);
+const kernelExpInto = (kernel: RankKernel, from: number, to: number, max: number, invT: number, dst: number) =>
+  EXP_F32 ? kernel.expInto32(from, to, max, invT, dst) : kernel.expInto(from, to, max, invT, dst);
 
 /** Where {@link kernelWeights} puts the weights in its kernel's memory (doubles), past one chunk of floats. */
 const OWN_WEIGHTS_AT = 4096;
@@ -295,13 +308,13 @@ function expTerms(logits: Float32Array, offset: number, vocab: number, max: numb
     const at = Math.max(inPlace, 0);
     const dst = Math.ceil((at + chunk) / 4) * 2;
     if (weights !== null || inPlace < 0) kernel.reserve(Math.max((at + chunk) * 4, weights !== null ? (dst + chunk) * 8 : 0));
-    const whole = vocab - (vocab & 3);
+    const whole = expWhole(vocab);
     for (let c0 = 0; c0 < whole; c0 += chunk) {
       const c1 = Math.min(whole, c0 + chunk);
       if (inPlace < 0) kernel.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
-      if (weights === null) sum += kernel.sumExp(at, at + c1 - c0, max, invT);
+      if (weights === null) sum += kernelSumExp(kernel, at, at + c1 - c0, max, invT);
       else {
-        sum += kernel.expInto(at, at + c1 - c0, max, invT, dst);
+        sum += kernelExpInto(kernel, at, at + c1 - c0, max, invT, dst);
         weights.set(termViews.view(kernel.doubles, dst, dst + c1 - c0), c0);
       }
     }

@@ -33,6 +33,8 @@ export class RankKernel {
   private readonly sumExpFn: (p: number, end: number, max: number, invT: number) => number;
   private readonly expIntoFn: (p: number, end: number, max: number, invT: number, dst: number) => number;
   private readonly maxOfFn: (p: number, end: number) => number;
+  private readonly sumExp32Fn: (p: number, end: number, max: number, invT: number) => number;
+  private readonly expInto32Fn: (p: number, end: number, max: number, invT: number, dst: number) => number;
   floats: Float32Array;
   doubles: Float64Array;
 
@@ -44,12 +46,16 @@ export class RankKernel {
       sumExp: RankKernel['sumExpFn'];
       expInto: RankKernel['expIntoFn'];
       maxOf: RankKernel['maxOfFn'];
+      sumExp32: RankKernel['sumExp32Fn'];
+      expInto32: RankKernel['expInto32Fn'];
     };
     this.memory = exports.memory;
     this.scanFn = exports.scan;
     this.sumExpFn = exports.sumExp;
     this.expIntoFn = exports.expInto;
     this.maxOfFn = exports.maxOf;
+    this.sumExp32Fn = exports.sumExp32;
+    this.expInto32Fn = exports.expInto32;
     this.floats = new Float32Array(this.memory.buffer);
     this.doubles = new Float64Array(this.memory.buffer);
   }
@@ -107,6 +113,16 @@ export class RankKernel {
   /** As {@link sumExp}, also writing each term to `doubles[dst + i − from]` (`dst` even). */
   expInto(from: number, to: number, max: number, invT: number, dst: number): number {
     return this.expIntoFn(from * 4, to * 4, max, invT, dst * 8);
+  }
+
+  /** As {@link sumExp} with an f32 exp (`to − from` a multiple of 8; `max` and `invT` rounded to f32). */
+  sumExp32(from: number, to: number, max: number, invT: number): number {
+    return this.sumExp32Fn(from * 4, to * 4, max, invT);
+  }
+
+  /** As {@link expInto} with an f32 exp. */
+  expInto32(from: number, to: number, max: number, invT: number, dst: number): number {
+    return this.expInto32Fn(from * 4, to * 4, max, invT, dst * 8);
   }
 }
 
@@ -187,6 +203,15 @@ const OP = {
   f64x2mul: 0xf2,
   f64x2pmax: 0xf7,
   i32x4truncSatF64x2sZero: 0xfc,
+  i8x16shuffle: 0x0d,
+  i32x4splat: 0x11,
+  f32x4nearest: 0x6a,
+  i32x4shl: 0xab,
+  i32x4add: 0xae,
+  f32x4add: 0xe4,
+  f32x4sub: 0xe5,
+  f32x4mul: 0xe6,
+  i32x4truncSatF32x4s: 0xf8,
 } as const;
 
 function scanBody(): { locals: number[]; code: number[] } {
@@ -280,6 +305,80 @@ function sumExpBody(store: boolean): { locals: number[]; code: number[] } {
   return { locals: [1, ...uleb(next - first), V128], code };
 }
 
+function f32const(x: number): number[] {
+  return [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
+}
+
+/**
+ * Σ exp((x − max)·invT) in f32x4 lanes, 8 floats per turn in two chains, terms promoted to f64 and summed in
+ * f64x2 lanes: Cephes' expf (Cody–Waite with ln 2 = 0.693359375 − 2.12194440e-4, a degree-7 polynomial,
+ * about 1 ulp), scaled by 2ⁿ built in the exponent bits; d = (x − max)·invT in f32 (its rounding moves a
+ * term by |d|·6e-8 relative, on the terms that matter |d| ≲ 10). Terms with d < −60 (and NaN) are dropped.
+ */
+function sumExpF32Body(store: boolean): { locals: number[]; code: number[] } {
+  // params: 0 p, 1 end, 2 max(f32), 3 invT(f32)[, 4 dst]
+  const [P, END, MAX, INVT, DST] = [0, 1, 2, 3, 4];
+  const first = store ? 5 : 4;
+  let next = first;
+  const local = () => next++;
+  const VMAX = local();
+  const VINVT = local();
+  const ACC = [local(), local()];
+  const CUT = local();
+  const LOG2E = local();
+  const LN2HI = local();
+  const LN2LO = local();
+  const BIAS = local();
+  const ONE = local();
+  const coeffs = [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+  const C = coeffs.map(() => local());
+  const chain = [0, 1].map(() => ({ d: local(), n: local(), r: local(), y: local() }));
+  const splat = (x: number) => [...f32const(x), ...simd(OP.f32x4splat)];
+  const high = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+  const code: number[] = [];
+  code.push(...get(MAX), ...simd(OP.f32x4splat), ...set(VMAX));
+  code.push(...get(INVT), ...simd(OP.f32x4splat), ...set(VINVT));
+  for (const a of ACC) code.push(...f64const(0), ...simd(OP.f64x2splat), ...set(a));
+  code.push(...splat(-60), ...set(CUT), ...splat(Math.LOG2E), ...set(LOG2E), ...splat(1), ...set(ONE));
+  code.push(...splat(0.693359375), ...set(LN2HI), ...splat(-2.12194440e-4), ...set(LN2LO));
+  code.push(0x41, ...sleb(127), ...simd(OP.i32x4splat), ...set(BIAS));
+  coeffs.forEach((c, i) => code.push(...splat(c), ...set(C[i])));
+  code.push(0x02, 0x40, 0x03, 0x40, ...get(P), ...get(END), 0x4f, 0x0d, 1);
+  chain.forEach(({ d, n, r, y }, j) => {
+    // d = max(−60, (x − max) · invT); pmax keeps −60 for NaN as well
+    code.push(...get(CUT), ...get(P), ...simd(OP.load, 2, 16 * j), ...get(VMAX), ...simd(OP.f32x4sub));
+    code.push(...get(VINVT), ...simd(OP.f32x4mul), ...simd(OP.f32x4pmax), ...set(d));
+    // n = nearest(d · log2 e); r = d − n·ln2hi − n·ln2lo
+    code.push(...get(d), ...get(LOG2E), ...simd(OP.f32x4mul), ...simd(OP.f32x4nearest), ...set(n));
+    code.push(...get(d), ...get(n), ...get(LN2HI), ...simd(OP.f32x4mul), ...simd(OP.f32x4sub));
+    code.push(...get(n), ...get(LN2LO), ...simd(OP.f32x4mul), ...simd(OP.f32x4sub), ...set(r));
+    // y = (((((c0·r + c1)·r + c2)·r + c3)·r + c4)·r + c5)·r² + r + 1
+    code.push(...get(C[0]), ...set(y));
+    for (let i = 1; i < coeffs.length; i++) {
+      code.push(...get(y), ...get(r), ...simd(OP.f32x4mul), ...get(C[i]), ...simd(OP.f32x4add), ...set(y));
+    }
+    code.push(...get(y), ...get(r), ...get(r), ...simd(OP.f32x4mul), ...simd(OP.f32x4mul), ...get(r), ...simd(OP.f32x4add));
+    code.push(...get(ONE), ...simd(OP.f32x4add));
+    // · 2ⁿ with 2ⁿ = ((i32) n + 127) << 23, kept only where d > −60 (drops the cut terms and NaN)
+    code.push(...get(n), ...simd(OP.i32x4truncSatF32x4s), ...get(BIAS), ...simd(OP.i32x4add), 0x41, 23, ...simd(OP.i32x4shl));
+    code.push(...simd(OP.f32x4mul), ...get(d), ...get(CUT), ...simd(OP.f32x4gt), ...simd(OP.and), ...set(y));
+    // f64 terms: lanes 0–1, then lanes 2–3 moved down
+    if (store) {
+      code.push(...get(DST), ...get(y), ...simd(OP.f64x2promoteLow), ...simd(OP.store, 3, ...uleb(32 * j)));
+      code.push(...get(DST), ...get(y), ...get(y), ...simd(OP.i8x16shuffle, ...high), ...simd(OP.f64x2promoteLow));
+      code.push(...simd(OP.store, 3, ...uleb(32 * j + 16)));
+    }
+    code.push(...get(ACC[j]), ...get(y), ...simd(OP.f64x2promoteLow), ...simd(OP.f64x2add));
+    code.push(...get(y), ...get(y), ...simd(OP.i8x16shuffle, ...high), ...simd(OP.f64x2promoteLow), ...simd(OP.f64x2add), ...set(ACC[j]));
+  });
+  code.push(...get(P), 0x41, 32, 0x6a, ...set(P));
+  if (store) code.push(...get(DST), 0x41, ...sleb(64), 0x6a, ...set(DST));
+  code.push(0x0c, 0, 0x0b, 0x0b);
+  code.push(...get(ACC[0]), ...get(ACC[1]), ...simd(OP.f64x2add), ...set(ACC[0]));
+  code.push(...get(ACC[0]), ...simd(OP.f64x2extractLane, 0), ...get(ACC[0]), ...simd(OP.f64x2extractLane, 1), 0xa0 /* f64.add */, 0x0b);
+  return { locals: [1, ...uleb(next - first), V128], code };
+}
+
 function assembleModule(): Uint8Array {
   const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const name = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
@@ -289,8 +388,10 @@ function assembleModule(): Uint8Array {
     [0x60, 4, I32, I32, F64, F64, 1, F64],
     [0x60, 5, I32, I32, F64, F64, I32, 1, F64],
     [0x60, 2, I32, I32, 1, F32],
+    [0x60, 4, I32, I32, F32, F32, 1, F64],
+    [0x60, 5, I32, I32, F32, F32, I32, 1, F64],
   ]);
-  const bodies = [scanBody(), sumExpBody(false), sumExpBody(true), maxOfBody()].map(({ locals, code }) => {
+  const bodies = [scanBody(), sumExpBody(false), sumExpBody(true), maxOfBody(), sumExpF32Body(false), sumExpF32Body(true)].map(({ locals, code }) => {
     const body = [...locals, ...code];
     return [...uleb(body.length), ...body];
   });
@@ -304,7 +405,7 @@ function assembleModule(): Uint8Array {
     0x00,
     0x00,
     ...section(1, types),
-    ...section(3, vec([[0], [1], [2], [3]])),
+    ...section(3, vec([[0], [1], [2], [3], [4], [5]])),
     ...section(5, vec([[0x00, INITIAL_PAGES]])),
     ...section(
       7,
@@ -313,6 +414,8 @@ function assembleModule(): Uint8Array {
         [...name('sumExp'), 0x00, 1],
         [...name('expInto'), 0x00, 2],
         [...name('maxOf'), 0x00, 3],
+        [...name('sumExp32'), 0x00, 4],
+        [...name('expInto32'), 0x00, 5],
         [...name('memory'), 0x02, 0],
       ]),
     ),
