@@ -1,4 +1,4 @@
-import { RankKernel, SCAN_BLOCK } from './rank-kernel.ts';
+import { EXP_BLOCK, RankKernel, SCAN_BLOCK } from './rank-kernel.ts';
 
 /**
  * What the target model predicted after each evaluated node: the argmax and the top-k token ids
@@ -75,7 +75,7 @@ export function rankLogitsRow(
  * the row already is there; a chunk stays in cache for the scan right after its copy), whose SIMD loop
  * skips every 16-float block with no value above the current k-th logit; the few other blocks go through
  * the scalar insertion. Log-sum-exp (NaN logits excluded; −Infinity for a row without a finite logit) is
- * computed in f64 with an error below 1e-9 relative on Σ exp (rank-kernel.ts). Falls back to the same
+ * computed with the f32 SIMD exp and f64 sums, within ~1e-6 relative on Σ exp (rank-kernel.ts). Falls back to the same
  * scan in plain JS where SIMD WebAssembly is missing or the vocabulary is tiny.
  */
 export function rankLogitsRows(
@@ -141,7 +141,7 @@ export function selectTopK(
 /**
  * log Σ exp(logits·invT) of one row whose largest non-NaN logit is `max` (e.g. the top-1 logit of its
  * ranked row): NaN logits are excluded, a row without a finite maximum gives −Infinity (all −Infinity
- * or NaN) or +Infinity. Error below 1e-9 relative on the sum (rank-kernel.ts).
+ * or NaN) or +Infinity. Within ~1e-6 relative on the sum, so ~1e-6 absolute on the result (rank-kernel.ts).
  */
 export function logSumExpWithMax(logits: Float32Array, offset: number, vocab: number, max: number, invT: number): number {
   if (!(max > -Infinity)) return -Infinity;
@@ -161,7 +161,7 @@ export function expWeights(logits: Float32Array, offset: number, vocab: number, 
   for (let c0 = 0; c0 < whole; c0 += CHUNK) {
     const c1 = Math.min(whole, c0 + CHUNK);
     own.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
-    sum += kernelExpInto(own, 0, c1 - c0, max, invT, OWN_WEIGHTS_AT + c0);
+    sum += own.expInto(0, c1 - c0, max, invT, OWN_WEIGHTS_AT + c0);
   }
   for (let t = whole; t < vocab; t++) {
     const d = (logits[offset + t] - max) * invT;
@@ -207,7 +207,7 @@ export function expWeightsSum(logits: Float32Array, offset: number, vocab: numbe
   for (let c0 = 0; c0 < whole; c0 += CHUNK) {
     const c1 = Math.min(whole, c0 + CHUNK);
     kernel.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
-    sum += kernelSumExp(kernel, 0, c1 - c0, max, invT);
+    sum += kernel.sumExp(0, c1 - c0, max, invT);
   }
   for (let t = whole; t < vocab; t++) {
     const d = (logits[offset + t] - max) * invT;
@@ -223,31 +223,17 @@ export function expWeightAt(logits: Float32Array, offset: number, vocab: number,
     const d = (x - max) * invT;
     return d > -60 ? Math.exp(d) : 0;
   }
-  // The SIMD loop's own arithmetic on a block of four copies of x: its first term is x's weight.
+  // The SIMD loop's own arithmetic on a block of copies of x: its first term is x's weight.
   const kernel = RankKernel.get() as RankKernel;
-  const floats = kernel.floats;
-  floats[0] = x;
-  floats[1] = x;
-  floats[2] = x;
-  floats[3] = x;
-  floats[4] = x;
-  floats[5] = x;
-  floats[6] = x;
-  floats[7] = x;
-  kernelExpInto(kernel, 0, EXP_LANES, max, invT, EXP_AT_SCRATCH);
+  kernel.floats.fill(x, 0, EXP_BLOCK);
+  kernel.expInto(0, EXP_BLOCK, max, invT, EXP_AT_SCRATCH);
   return kernel.doubles[EXP_AT_SCRATCH];
 }
 /** Doubles index of {@link expWeightAt}'s terms: from byte 32, past its eight floats. */
 const EXP_AT_SCRATCH = 4;
 
-const EXP_F32 = process.env.TRBENCH_EXP !== 'f64';
-/** Floats per turn of the SIMD exp loop: the kernel covers the first multiple of it, Math.exp the tail. */
-const EXP_LANES = EXP_F32 ? 8 : 4;
-const expWhole = (vocab: number) => vocab - (vocab % EXP_LANES);
-const kernelSumExp = (kernel: RankKernel, from: number, to: number, max: number, invT: number) =>
-  EXP_F32 ? kernel.sumExp32(from, to, max, invT) : kernel.sumExp(from, to, max, invT);
-const kernelExpInto = (kernel: RankKernel, from: number, to: number, max: number, invT: number, dst: number) =>
-  EXP_F32 ? kernel.expInto32(from, to, max, invT, dst) : kernel.expInto(from, to, max, invT, dst);
+/** The tokens of a row the SIMD exp covers (a multiple of its block); Math.exp takes the rest. */
+const expWhole = (vocab: number) => vocab - (vocab % EXP_BLOCK);
 
 /** Where {@link kernelWeights} puts the weights in its kernel's memory (doubles), past one chunk of floats. */
 const OWN_WEIGHTS_AT = 4096;
@@ -312,9 +298,9 @@ function expTerms(logits: Float32Array, offset: number, vocab: number, max: numb
     for (let c0 = 0; c0 < whole; c0 += chunk) {
       const c1 = Math.min(whole, c0 + chunk);
       if (inPlace < 0) kernel.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
-      if (weights === null) sum += kernelSumExp(kernel, at, at + c1 - c0, max, invT);
+      if (weights === null) sum += kernel.sumExp(at, at + c1 - c0, max, invT);
       else {
-        sum += kernelExpInto(kernel, at, at + c1 - c0, max, invT, dst);
+        sum += kernel.expInto(at, at + c1 - c0, max, invT, dst);
         weights.set(termViews.view(kernel.doubles, dst, dst + c1 - c0), c0);
       }
     }

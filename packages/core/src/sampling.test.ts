@@ -64,13 +64,18 @@ describe('ProcessedDistribution', () => {
         d.build(Float32Array.from(logits), 0, { temperature: t, topK, topP, seed: 0 });
         const want = reference(logits, t, topK, topP);
         expect(d.size).toBe(want.size);
+        // Against the f64 reference: Math.exp paths within 1e-9; the f32 SIMD exp of temperature-only rows
+        // within its documented (2 + |d|)·1.2e-7 per weight, d = (x − max)/T, plus its ~1e-6 on the normaliser.
+        const simdExp = topK === 0 && topP >= 1 && V >= 256;
+        const max = Math.max(...logits);
         let worst = 0;
         for (let id = 0; id < V; id++) {
           const q = want.get(id) ?? 0;
           const p = d.probability(id);
-          worst = Math.max(worst, q > 0 ? Math.abs(p / q - 1) : p);
+          const bound = simdExp ? (2 + Math.abs((logits[id] - max) / t)) * 1.2e-7 + 1e-6 : 1e-9;
+          worst = Math.max(worst, (q > 0 ? Math.abs(p / q - 1) : p) / bound);
         }
-        expect(worst).toBeLessThanOrEqual(1e-9);
+        expect(worst).toBeLessThanOrEqual(1);
         if (topK > 0) expect(Array.from(d.ids.subarray(0, d.size))).toEqual([...want.keys()]);
       }
     }

@@ -129,7 +129,8 @@ export class ProcessedDistribution {
   /**
    * Builds the distribution from a row of raw logits (temperature must be > 0). Top-k selection is the
    * ranking of predictions.ts (same order, same bits); the weights of a temperature-only row come from the
-   * SIMD exp of rank-kernel.ts (within 1e-9 relative of Math.exp), others from Math.exp. A temperature-only
+   * f32 SIMD exp of rank-kernel.ts (each weight within (2 + |d|)·1.2e-7 relative of Math.exp, d = (x − max)/T;
+   * the same bits whether read lazily or written), others from Math.exp. A temperature-only
    * build reads `logits` again when its weights are first needed: the row must not change until then (the
    * decode loop's rows stay valid for the whole verification of a step).
    */
