@@ -42,14 +42,17 @@ const slowMethod = String(args.slow);
 const methods = String(args.methods).split(',');
 if (!methods.includes(slowMethod)) throw new Error(`--slow ${slowMethod} must be one of --methods ${methods.join(',')}`);
 
-// The CI config with only the chosen methods, each with the parameters the config gives it (so the rows
-// measured are the rows CI gates, e.g. TR's chain:3 on the twin), default parameters when it lists none.
+// The CI config with only the chosen methods, each with every entry the config gives it (so the rows
+// measured are the rows CI checks, e.g. TR's 2.2.2 and chain:3 on the twin), default parameters when it lists none.
 const work = mkdtempSync(path.join(os.tmpdir(), 'trbench-gate-'));
 const doc = parseDocument(readFileSync(String(args.config), 'utf8'));
 const configured = (doc.toJS().methods ?? []) as { method: string }[];
 doc.set(
   'methods',
-  methods.map((method) => configured.find((m) => m.method === method) ?? { method }),
+  methods.flatMap((method) => {
+    const entries = configured.filter((m) => m.method === method);
+    return entries.length > 0 ? entries : [{ method }];
+  }),
 );
 const datasets = String(args.datasets).split(',');
 const entries = (doc.toJS().datasets as { dataset: string; id?: string }[]).filter((d) => datasets.includes(d.id ?? d.dataset));

@@ -107,6 +107,14 @@ describe('loadSweepConfig', () => {
     expect(config.notes).toEqual(['methods[1]: method not-yet is not available in this build; skipped (optional)']);
   });
 
+  it('keeps speedupGate: false on its variants, out of the config hash', async () => {
+    const plain = await loadSweepConfig(configFile('gated.yaml', VALID));
+    const config = await loadSweepConfig(configFile('ungated.yaml', `${VALID}    speedupGate: false\n`));
+    expect(config.variants.map((v) => v.speedupGate ?? true)).toEqual([true, false, false]);
+    expect(config.hash).toBe(plain.hash);
+    expect(await loadError(`${VALID}    speedupGate: no\n`)).toMatch(/methods\[0\]\.speedupGate/);
+  });
+
   it('rejects an unknown parameter of a method', async () => {
     const message = await loadError(VALID.replace('template: "2.2.2"', 'templat: "2.2.2"'));
     expect(message).toMatch(/methods\[0\]\.params: Unrecognized key: "templat"/);

@@ -59,6 +59,8 @@ export interface Variant {
   spec: MethodSpec;
   /** Where it comes from in the config, e.g. `methods[1]` (for messages). */
   source: string;
+  /** false: `trbench check` does not gate its speedups (config `speedupGate: false`). */
+  speedupGate?: false;
 }
 
 /** A validated sweep: everything checked and loaded, nothing written yet. */
@@ -213,6 +215,7 @@ function expandMethods(config: ConfigFile, datasetIds: string[], errors: ConfigE
         datasets: entry.datasets ?? null,
         spec,
         source: formatPath(['methods', i]),
+        ...(entry.speedupGate === false ? { speedupGate: false as const } : {}),
       });
     }
   });

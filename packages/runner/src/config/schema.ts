@@ -84,6 +84,12 @@ const methodEntry = z
     datasets: z.array(z.string().min(1)).min(1).optional(),
     /** Skip this entry, with a note, when the method is not registered in this build (default false: an error). */
     optional: z.boolean().default(false),
+    /**
+     * false: `trbench check` gates this entry's lossless and MAT but not its speedups, for rows whose speed
+     * varies between runs by more than the gate's tolerance (measured, e.g. in results/reports/gate-evidence.md).
+     * Absent = gated. Not part of the config hash: it changes what is checked, not what is measured.
+     */
+    speedupGate: z.boolean().optional(),
   })
   .strict();
 

@@ -10,6 +10,14 @@ const current = () => summarize(fixtureManifest(), fixtureRecords());
 const failed = ({ lines }: ReturnType<typeof checkSummary>) =>
   lines.filter((l) => !l.ok).map((l) => `${l.variant}/${l.subtask}/${l.metric}`);
 
+/** TR's overall row at speedup 1.0 [0.95, 1.05] (48 pairs over 8 questions), for the speedup gate's cases. */
+function trAtOne(s: ReturnType<typeof current>) {
+  const row = s.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
+  row.speedup = 1.0;
+  row.speedupCi = { low: 0.95, high: 1.05, questions: 8, pairs: 24, interval: 'repeats' };
+  return row;
+}
+
 describe('checkSummary', () => {
   it('passes against a baseline made from the same summary', () => {
     const s = current();
@@ -32,9 +40,7 @@ describe('checkSummary', () => {
 
   it('fails on a speedup only when its whole interval lies below baseline − 10 %', () => {
     const s = current();
-    const row = s.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
-    row.speedup = 1.0;
-    row.speedupCi = { low: 0.95, high: 1.05, questions: 8, pairs: 24, interval: 'repeats' };
+    const row = trAtOne(s);
     const baseline = baselineOf(s);
     const b = baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
     b.speedup = 1.15; // floor 1.035: the interval reaches it
@@ -55,9 +61,7 @@ describe('checkSummary', () => {
   it('gates speedups only against a baseline from the same CPU model and vector extensions', () => {
     const s = current();
     s.environment = { ...s.environment!, cpu: 'AMD EPYC', simd: 'avx2+fma' };
-    const row = s.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
-    row.speedup = 1.0;
-    row.speedupCi = { low: 0.95, high: 1.05, questions: 8, pairs: 24, interval: 'repeats' };
+    trAtOne(s);
     const baseline = baselineOf(s);
     expect(baseline.source).toMatchObject({ cpu: 'AMD EPYC', simd: 'avx2+fma' });
     baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!.speedup = 1.5;
@@ -71,6 +75,20 @@ describe('checkSummary', () => {
       expect(result.lines.some((l) => l.metric === 'MAT')).toBe(true);
       expect(result.notes).toContainEqual(expect.stringMatching(/^speedups not gated: the baseline's were measured on /));
     }
+  });
+
+  it('does not gate the speedups of a variant with speedupGate: false, and says so; its MAT still is', () => {
+    const s = current();
+    trAtOne(s);
+    const baseline = baselineOf(s);
+    const b = baseline.rows.find((r) => r.variant === 'tr[k=8]' && r.subtask === OVERALL)!;
+    b.speedup = 1.5;
+    expect(failed(checkSummary(s, baseline))).toEqual(['tr[k=8]/overall/speedup']);
+    s.variants = s.variants.map((v) => (v.id === 'tr[k=8]' ? { ...v, speedupGate: false as const } : v));
+    b.mat = b.mat! * 1.02;
+    const result = checkSummary(s, baseline);
+    expect(failed(result)).toEqual(['tr[k=8]/overall/MAT']);
+    expect(result.notes).toContainEqual(expect.stringMatching(/^speedups not gated for tr\[k=8\] \(speedupGate: false/));
   });
 
   it('gates the CPU-time speedup with --speedup-metric cpu', () => {

@@ -165,6 +165,10 @@ export function checkSummary(
         'lossless and MAT are; to gate speedups on this hardware, regenerate the baseline here with --update',
     );
   }
+  const ungated = new Set(summary.variants.filter((v) => v.speedupGate === false).map((v) => v.id));
+  if (gateSpeed && ungated.size > 0) {
+    notes.push(`speedups not gated for ${[...ungated].join(', ')} (speedupGate: false in the config); their lossless and MAT are`);
+  }
   const strict = strictNumerics || summary.config.strictNumerics === true;
   for (const r of summary.rows) {
     if (r.subtask !== OVERALL || r.lossless === null) continue;
@@ -219,7 +223,7 @@ export function checkSummary(
       });
     }
     const reference = metric === 'cpu' ? b.cpuSpeedup : b.speedup;
-    if (!gateSpeed) continue;
+    if (!gateSpeed || ungated.has(b.variant)) continue;
     if (b.subtask === OVERALL && r.method !== 'ar' && reference === undefined) {
       notes.push(
         `${b.model} ${b.dataset} ${b.variant}: the baseline has no CPU-time speedup; regenerate it to gate on --speedup-metric cpu`,

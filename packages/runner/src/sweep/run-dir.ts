@@ -41,7 +41,8 @@ export interface RunManifest {
     contextSize: number | null;
   }[];
   datasets: { id: string; kind: string; file: string; sha256: string; subtasks: string[]; maxNewTokens: number; questions: string[] }[];
-  variants: { id: string; method: string; params: Record<string, unknown>; datasets: string[] | null }[];
+  /** `speedupGate: false`: `trbench check` does not gate this variant's speedups (absent = gated). */
+  variants: { id: string; method: string; params: Record<string, unknown>; datasets: string[] | null; speedupGate?: false }[];
   /** Planned units in order, with the records each should produce (in a shard: the shard's share). */
   units: { key: string; model: string; dataset: string; repeat: number; variant: string; questions: number }[];
   /** Notes from validation (optional methods this build lacks). */
@@ -95,7 +96,13 @@ export function manifestOf(config: SweepConfig, name: string, shard?: ShardSpec)
       maxNewTokens: d.maxNewTokens,
       questions: d.questions.map((q) => q.id),
     })),
-    variants: config.variants.map((v) => ({ id: v.id, method: v.method, params: v.params, datasets: v.datasets })),
+    variants: config.variants.map((v) => ({
+      id: v.id,
+      method: v.method,
+      params: v.params,
+      datasets: v.datasets,
+      ...(v.speedupGate === false ? { speedupGate: false as const } : {}),
+    })),
     units: planBlocks(config, ranges ?? undefined).flatMap((b) =>
       b.units.map((u) => ({
         key: u.key,
