@@ -201,19 +201,9 @@ export function rowMax(logits: Float32Array, offset: number, vocab: number): num
  */
 export function expWeightsSum(logits: Float32Array, offset: number, vocab: number, max: number, invT: number): number | null {
   const kernel = vocab >= KERNEL_MIN_VOCAB_EXP ? RankKernel.get() : null;
+  // A row already in the kernel's memory is summed in one piece by expTerms, not in expWeights' chunks.
   if (kernel === null || logits.buffer === kernel.floats.buffer) return null;
-  let sum = 0;
-  const whole = expWhole(vocab);
-  for (let c0 = 0; c0 < whole; c0 += CHUNK) {
-    const c1 = Math.min(whole, c0 + CHUNK);
-    kernel.floats.set(sourceViews.view(logits, offset + c0, offset + c1), 0);
-    sum += kernel.sumExp(0, c1 - c0, max, invT);
-  }
-  for (let t = whole; t < vocab; t++) {
-    const d = (logits[offset + t] - max) * invT;
-    sum += d > -60 ? Math.exp(d) : 0;
-  }
-  return sum;
+  return expTerms(logits, offset, vocab, max, invT, null);
 }
 
 /** The weight {@link expWeights} writes for `token`, bit for bit (valid where {@link expWeightsSum} is not null). */
