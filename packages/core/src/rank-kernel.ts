@@ -219,13 +219,17 @@ function scanBody(): { locals: number[]; code: number[] } {
   return { locals: [1, 1, V128], code };
 }
 
+function f32const(x: number): number[] {
+  return [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
+}
+
 function maxOfBody(): { locals: number[]; code: number[] } {
   // params: 0 p, 1 end; locals: four v128 accumulators (independent chains), then the f32 result m and lane v
   const [P, END] = [0, 1];
   const ACC = [2, 3, 4, 5];
   const [M, V] = [6, 7];
   const code: number[] = [];
-  for (const a of ACC) code.push(...[0x43, 0x00, 0x00, 0x80, 0xff] /* f32.const −inf */, ...simd(OP.f32x4splat), ...set(a));
+  for (const a of ACC) code.push(...f32const(Number.NEGATIVE_INFINITY), ...simd(OP.f32x4splat), ...set(a));
   code.push(0x02, 0x40, 0x03, 0x40, ...get(P), ...get(END), 0x4f, 0x0d, 1);
   ACC.forEach((a, j) => code.push(...get(a), ...get(P), ...simd(OP.load, 2, ...uleb(16 * j)), ...simd(OP.f32x4pmax), ...set(a)));
   code.push(...get(P), 0x41, ...sleb(64), 0x6a, ...set(P), 0x0c, 0, 0x0b, 0x0b);
@@ -239,10 +243,6 @@ function maxOfBody(): { locals: number[]; code: number[] } {
   }
   code.push(...get(M), 0x0b);
   return { locals: [2, 4, V128, 2, F32], code };
-}
-
-function f32const(x: number): number[] {
-  return [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
 }
 
 /**
