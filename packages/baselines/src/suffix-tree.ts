@@ -1,3 +1,4 @@
+import { SuffixHeap } from './std-heap.ts';
 import type { TokenReader } from './token-reader.ts';
 
 const ROOT = 0;
@@ -78,8 +79,15 @@ export class SuffixTree {
   private refIdx = new Int32Array(0);
   private parent = new Int32Array(0);
   private firstChild = new Int32Array(0);
+  private lastChild = new Int32Array(0);
   private nextSibling = new Int32Array(0);
   private prevSibling = new Int32Array(0);
+  // Count groups of the sibling lists (see `increment`): per node its group, per group its first and last node.
+  private grp = new Int32Array(0);
+  private gHead = new Int32Array(0);
+  private gTail = new Int32Array(0);
+  private gHigh = 0;
+  private gFree = EMPTY;
   private highWater = 0;
   private freeNode = EMPTY;
   /** Nodes in use, root included. */
@@ -101,13 +109,7 @@ export class SuffixTree {
   // Speculation scratch.
   private draftA: SuffixDraft;
   private draftB: SuffixDraft;
-  private heapProb = new Float64Array(64);
-  private heapNode = new Int32Array(64);
-  private heapIdx = new Int32Array(64);
-  private heapParent = new Int32Array(64);
-  private heapDepth = new Int32Array(64);
-  private heapToken = new Int32Array(64);
-  private heapSize = 0;
+  private readonly heap = new SuffixHeap();
   private matchNode = 0;
   private matchIdx = 0;
   private stack = new Int32Array(64);
@@ -126,6 +128,8 @@ export class SuffixTree {
   clear(): void {
     this.highWater = 1;
     this.freeNode = EMPTY;
+    this.gHigh = 0;
+    this.gFree = EMPTY;
     this.liveNodes = 1;
     this.initNode(ROOT, 0, 0, -1, 0, EMPTY);
     this.count[ROOT] = 0;
@@ -217,12 +221,14 @@ export class SuffixTree {
       while (consumed < limit) {
         const c = this.findChild(node, toks[j + consumed]);
         if (c < 0) throw new Error('suffix tree is inconsistent: a suffix of a removed sequence is missing');
-        this.count[c]--;
-        consumed += this.len[c];
-        if (this.count[c] === 0) {
+        // The reference removes a node whose count would reach 0 with its subtree, else decrements it and
+        // moves it down its sibling list (`_decrement_count`).
+        if (this.count[c] === 1) {
           this.deleteSubtree(c);
           break;
         }
+        this.decrement(c);
+        consumed += this.len[c];
         node = c;
       }
       this.mergeWithOnlyChild(node);
@@ -241,6 +247,8 @@ export class SuffixTree {
     if (c < 0 || this.nextSibling[c] >= 0 || this.count[c] !== this.count[x]) return;
     const p = this.parent[x];
     this.hashDelete(x, this.tok[c]);
+    // c was x's only child, alone in its group; it takes x's place (and group) in p's list.
+    this.freeGroup(this.grp[c]);
     this.replaceChild(p, x, c);
     this.hashSet(p, this.tok[x], c);
     // c's reference is an occurrence of its whole root path, so x's run sits right before it.
@@ -252,17 +260,19 @@ export class SuffixTree {
   }
 
   /**
-   * SuffixDecoding's speculation on this tree. For match lengths m = 1, 2, ... while the last m tokens of
-   * `context[0..end)` occur in the tree (and m < min(end, maxDepth)), a draft of at most
-   * min(maxSpecTokens, ⌊α·m + offset⌋) tokens is grown from the match; the best score wins, the longer
-   * match on ties. Returns a buffer owned by the tree (valid until its next `speculate`).
+   * SuffixDecoding's speculation on this tree (ArcticInference `SuffixTree::speculate`). For match lengths
+   * m = 1, 2, ... while the last m tokens of `context[0..end)` occur in the tree (and m < min(end, maxDepth):
+   * the reference's cache passes the last maxDepth tokens), a draft of at most
+   * min(maxSpecTokens, (int)(α·m + offset + 1e-6)) tokens is grown from the match; the best score wins, the
+   * longer match on ties. Returns a buffer owned by the tree (valid until its next `speculate`).
    *
-   * Tree mode grows best-first from a priority queue of positions: popping one drafts its token, then
-   * queues the next token of the run with the same probability or, at the end of a node, every child whose
-   * probability p·count(child)/count(node) is >= minTokenProb. Equal probabilities pop shallower first, then
-   * by earlier parent, then lower token id (the reference leaves such ties to its heap). Path mode follows
-   * the most frequent child (lowest token id on ties) while the probability stays >= minTokenProb.
-   * Probabilities and scores use float32 arithmetic as the reference does.
+   * Both modes read the children of a node in the order of its sibling list (see `increment`), as the
+   * reference does. Path mode follows the head of each sibling list while the probability stays
+   * >= minTokenProb. Tree mode pops (prob, node, idx, parent) items from a max-heap that orders them exactly
+   * as libstdc++'s `std::priority_queue` with the reference's comparator does ({@link SuffixHeap}): an item
+   * inside a node's run drafts its token and pushes the next position with the same probability; an item
+   * at the end of a run pushes the children in sibling order, each with p·count(child)/count(node), up to the
+   * first one below minTokenProb. Probabilities and scores use float32 arithmetic as the reference does.
    */
   speculate(context: TokenReader, end: number, o: SpeculateOptions): SuffixDraft {
     let best = this.draftA;
@@ -270,9 +280,13 @@ export class SuffixTree {
     best.clear();
     const ctxLen = Math.min(end, this.maxDepth);
     const minProb = Math.fround(o.minTokenProb);
+    const alpha = Math.fround(o.alpha);
+    const offset = Math.fround(o.offset);
     for (let m = 1; m < ctxLen; m++) {
       if (!this.match(context, end - m, end)) break;
-      const maxTokens = Math.max(0, Math.min(o.maxSpecTokens, Math.floor(m * o.alpha + o.offset + 1e-6), cur.tokens.length));
+      // static_cast<int>(match_len * max_spec_factor + max_spec_offset + 1e-6): float products, a double sum.
+      const byMatch = Math.trunc(Math.fround(Math.fround(m * alpha) + offset) + 1e-6);
+      const maxTokens = Math.max(0, Math.min(o.maxSpecTokens, byMatch, cur.tokens.length));
       cur.clear();
       if (o.tree) this.speculateTree(this.matchNode, this.matchIdx, maxTokens, minProb, cur);
       else this.speculatePath(this.matchNode, this.matchIdx, maxTokens, minProb, cur);
@@ -286,6 +300,59 @@ export class SuffixTree {
     this.draftA = best;
     this.draftB = cur;
     return best;
+  }
+
+  /**
+   * Children of `node` in sibling-list order, written to `out` (returns how many). For tests and
+   * diagnostics: the order in which both speculation modes consider them.
+   */
+  childrenInOrder(prefix: ArrayLike<number>, out: { token: number; count: number }[]): number {
+    out.length = 0;
+    let node = ROOT;
+    if (prefix.length > 0) {
+      const reader = { at: (i: number) => prefix[i] };
+      if (!this.match(reader, 0, prefix.length)) return 0;
+      // Inside a run the only continuation is the run's next token.
+      if (this.matchIdx < this.len[this.matchNode]) {
+        const n = this.matchNode;
+        out.push({ token: (this.seqTokens[this.refSeq[n]] as Int32Array)[this.refIdx[n] + this.matchIdx], count: this.count[n] });
+        return 1;
+      }
+      node = this.matchNode;
+    }
+    for (let c = this.firstChild[node]; c >= 0; c = this.nextSibling[c]) out.push({ token: this.tok[c], count: this.count[c] });
+    return out.length;
+  }
+
+  /**
+   * Checks the invariants the reference's `check_integrity` checks on the sibling lists and counts: every
+   * child list is ordered by non-increasing count, its groups are exactly the runs of equal counts (head and
+   * tail right), and a non-root node's children count strictly less than it. Returns '' or what is wrong.
+   */
+  checkIntegrity(): string {
+    const stack: number[] = [ROOT];
+    while (stack.length > 0) {
+      const x = stack.pop() as number;
+      let prev = EMPTY;
+      for (let c = this.firstChild[x]; c >= 0; c = this.nextSibling[c]) {
+        if (this.parent[c] !== x) return `node ${c}: parent ${this.parent[c]}, listed under ${x}`;
+        if (this.prevSibling[c] !== prev) return `node ${c}: prevSibling ${this.prevSibling[c]}, expected ${prev}`;
+        if (x !== ROOT && this.count[c] >= this.count[x]) return `node ${c}: count ${this.count[c]} >= its parent's ${this.count[x]}`;
+        const g = this.grp[c];
+        if (g < 0) return `node ${c}: no group`;
+        if (prev >= 0 && this.count[c] > this.count[prev]) return `node ${c}: count ${this.count[c]} after a sibling with ${this.count[prev]}`;
+        const sameAsPrev = prev >= 0 && this.count[c] === this.count[prev];
+        if (sameAsPrev !== (prev >= 0 && this.grp[prev] === g)) return `node ${c}: group does not follow the counts`;
+        if (!sameAsPrev && this.gHead[g] !== c) return `node ${c}: should head its group`;
+        const next = this.nextSibling[c];
+        const lastOfRun = next < 0 || this.count[next] !== this.count[c];
+        if (lastOfRun !== (this.gTail[g] === c)) return `node ${c}: group tail is wrong`;
+        prev = c;
+        stack.push(c);
+      }
+      if (this.lastChild[x] !== prev) return `node ${x}: lastChild ${this.lastChild[x]}, expected ${prev}`;
+    }
+    return '';
   }
 
   // ---- speculation internals ----
@@ -314,6 +381,7 @@ export class SuffixTree {
     return true;
   }
 
+  /** `_speculate_path`: the head child at every branch; prob *= (float)count(child) / count(node). */
   private speculatePath(node: number, idx: number, maxTokens: number, minProb: number, out: SuffixDraft): void {
     let prob = 1;
     while (out.count < maxTokens && prob >= minProb) {
@@ -322,142 +390,41 @@ export class SuffixTree {
         out.push(token, out.count - 1, prob);
         idx++;
       } else {
-        const child = this.bestChild(node);
+        const child = this.firstChild[node];
         if (child < 0) break;
-        if (this.count[child] !== this.count[node])
-          prob = Math.fround(prob * Math.fround(Math.fround(this.count[child]) / Math.fround(this.count[node])));
+        prob = Math.fround(prob * Math.fround(Math.fround(this.count[child]) / Math.fround(this.count[node])));
         node = child;
         idx = 0;
       }
     }
   }
 
+  /** `_speculate_tree`: best-first over the heap; end-of-run items take part like any other item. */
   private speculateTree(node: number, idx: number, maxTokens: number, minProb: number, out: SuffixDraft): void {
-    this.heapSize = 0;
-    this.pushNext(node, idx, 1, -1, 1, minProb);
-    while (out.count < maxTokens && this.heapSize > 0) {
-      const prob = this.heapProb[0];
-      const n = this.heapNode[0];
-      const i = this.heapIdx[0];
-      const par = this.heapParent[0];
-      const depth = this.heapDepth[0];
-      const token = this.heapToken[0];
-      this.heapPop();
-      const at = out.push(token, par, prob);
-      this.pushNext(n, i + 1, prob, at, depth + 1, minProb);
+    const heap = this.heap;
+    heap.clear();
+    heap.push(1, node, idx, -1);
+    while (out.count < maxTokens && heap.size > 0) {
+      const prob = heap.topProb;
+      const n = heap.topNode;
+      const i = heap.topIdx;
+      const par = heap.topParent;
+      heap.pop();
+      if (i < this.len[n]) {
+        const token = (this.seqTokens[this.refSeq[n]] as Int32Array)[this.refIdx[n] + i];
+        const at = out.push(token, par, prob);
+        heap.push(prob, n, i + 1, at);
+      } else {
+        const total = Math.fround(this.count[n]);
+        for (let c = this.firstChild[n]; c >= 0; c = this.nextSibling[c]) {
+          // it.prob * child->count / static_cast<float>(it.node->count), all in float.
+          const p = Math.fround(Math.fround(prob * Math.fround(this.count[c])) / total);
+          // The list is ordered by count, so every later child is below the threshold too.
+          if (p < minProb) break;
+          heap.push(p, c, 0, par);
+        }
+      }
     }
-  }
-
-  /**
-   * Queues what may follow position `idx` of `node`: the next token of the run with the same probability,
-   * or at the run's end every child with p·count(child)/count(node) >= minProb. Expanding children as
-   * soon as a run ends (the reference waits for the end marker to be popped) only changes the order of
-   * equal-probability items, and the heap's total order makes that order independent of how runs are
-   * split into nodes.
-   */
-  private pushNext(node: number, idx: number, prob: number, parent: number, depth: number, minProb: number): void {
-    if (idx < this.len[node]) {
-      const token = (this.seqTokens[this.refSeq[node]] as Int32Array)[this.refIdx[node] + idx];
-      this.heapPush(prob, node, idx, parent, depth, token);
-      return;
-    }
-    const n = this.count[node];
-    const total = Math.fround(n);
-    for (let c = this.firstChild[node]; c >= 0; c = this.nextSibling[c]) {
-      // An equal count means the run just continues (a boundary left by a removal): no rounding step.
-      const p = this.count[c] === n ? prob : Math.fround(Math.fround(prob * Math.fround(this.count[c])) / total);
-      if (p >= minProb) this.heapPush(p, c, 0, parent, depth, this.tok[c]);
-    }
-  }
-
-  /** Child with the highest count (lowest token id on ties), or -1. */
-  private bestChild(node: number): number {
-    let best = EMPTY;
-    for (let c = this.firstChild[node]; c >= 0; c = this.nextSibling[c]) {
-      if (best < 0 || this.count[c] > this.count[best] || (this.count[c] === this.count[best] && this.tok[c] < this.tok[best])) best = c;
-    }
-    return best;
-  }
-
-  /** Whether heap item a pops before b: higher probability, then shallower, then earlier parent, then lower token. */
-  private heapBefore(pa: number, da: number, ja: number, ta: number, b: number): boolean {
-    const pb = this.heapProb[b];
-    if (pa !== pb) return pa > pb;
-    const db = this.heapDepth[b];
-    if (da !== db) return da < db;
-    const jb = this.heapParent[b];
-    if (ja !== jb) return ja < jb;
-    return ta < this.heapToken[b];
-  }
-
-  private heapPush(prob: number, node: number, idx: number, parent: number, depth: number, token: number): void {
-    if (this.heapSize === this.heapProb.length) this.growHeap();
-    let i = this.heapSize++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.heapBefore(prob, depth, parent, token, p)) break;
-      this.heapMove(p, i);
-      i = p;
-    }
-    this.heapSet(i, prob, node, idx, parent, depth, token);
-  }
-
-  private heapPop(): void {
-    const last = --this.heapSize;
-    if (last === 0) return;
-    const prob = this.heapProb[last];
-    const node = this.heapNode[last];
-    const idx = this.heapIdx[last];
-    const parent = this.heapParent[last];
-    const depth = this.heapDepth[last];
-    const token = this.heapToken[last];
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= last) break;
-      const r = l + 1;
-      const c = r < last && this.heapBefore(this.heapProb[r], this.heapDepth[r], this.heapParent[r], this.heapToken[r], l) ? r : l;
-      if (!this.heapBefore(this.heapProb[c], this.heapDepth[c], this.heapParent[c], this.heapToken[c], last)) break;
-      this.heapMove(c, i);
-      i = c;
-    }
-    this.heapSet(i, prob, node, idx, parent, depth, token);
-  }
-
-  private heapSet(i: number, prob: number, node: number, idx: number, parent: number, depth: number, token: number): void {
-    this.heapProb[i] = prob;
-    this.heapNode[i] = node;
-    this.heapIdx[i] = idx;
-    this.heapParent[i] = parent;
-    this.heapDepth[i] = depth;
-    this.heapToken[i] = token;
-  }
-
-  private heapMove(from: number, to: number): void {
-    this.heapSet(
-      to,
-      this.heapProb[from],
-      this.heapNode[from],
-      this.heapIdx[from],
-      this.heapParent[from],
-      this.heapDepth[from],
-      this.heapToken[from],
-    );
-  }
-
-  private growHeap(): void {
-    const n = this.heapProb.length * 2;
-    const grow = <T extends Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
-    this.heapProb = grow(this.heapProb);
-    this.heapNode = grow(this.heapNode);
-    this.heapIdx = grow(this.heapIdx);
-    this.heapParent = grow(this.heapParent);
-    this.heapDepth = grow(this.heapDepth);
-    this.heapToken = grow(this.heapToken);
   }
 
   // ---- structure internals ----
@@ -483,7 +450,8 @@ export class SuffixTree {
       this.initNode(leaf, token, 1, seq, pos, u);
       this.count[leaf] = 1;
       this.seqRefs[seq]++;
-      this.linkChild(u, leaf);
+      // A new child goes to the tail of the sibling list (`_insert_into_siblings_after(tail)`).
+      this.attachBefore(u, leaf, EMPTY);
       this.hashInsert(u, token, leaf);
       return leaf;
     }
@@ -492,9 +460,11 @@ export class SuffixTree {
         // Fuse: c takes u's place with u's run plus the token; its children keep their keys.
         const p = this.parent[u];
         this.hashDelete(u, token);
+        // c's count becomes u's: it takes u's place and group in p's list (`_replace_in_siblings`).
+        this.freeGroup(this.grp[c]);
+        this.count[c]++;
         this.replaceChild(p, u, c);
         this.hashSet(p, this.tok[u], c);
-        this.count[c]++;
         this.tok[c] = this.tok[u];
         this.len[c] = this.len[u] + 1;
         this.setRef(c, seq, pos + 1 - this.len[c]);
@@ -513,14 +483,15 @@ export class SuffixTree {
       return u;
     }
     if (this.len[c] === 1) {
-      this.count[c]++;
+      this.increment(c);
       return c;
     }
     // Split c after its first token: the new node m takes c's place under u, c keeps its id (suffixes
     // ending at c stay valid) and becomes m's only child.
     const m = this.allocNode();
     this.initNode(m, token, 1, seq, pos, u);
-    this.count[m] = this.count[c] + 1;
+    // m takes c's place and group with c's count, then counts this suffix (`_increment_count`), below.
+    this.count[m] = this.count[c];
     this.seqRefs[seq]++;
     this.replaceChild(u, c, m);
     this.hashSet(u, token, m);
@@ -530,8 +501,10 @@ export class SuffixTree {
     this.parent[c] = m;
     this.nextSibling[c] = EMPTY;
     this.prevSibling[c] = EMPTY;
-    this.firstChild[m] = c;
+    this.grp[c] = EMPTY;
+    this.attachBefore(m, c, EMPTY);
     this.hashInsert(m, this.tok[c], c);
+    this.increment(m);
     return m;
   }
 
@@ -557,7 +530,7 @@ export class SuffixTree {
 
   private deleteSubtree(top: number): void {
     const p = this.parent[top];
-    this.unlinkChild(p, top);
+    this.detach(p, top);
     this.hashDelete(p, this.tok[top]);
     let sp = 0;
     this.stack[sp++] = top;
@@ -565,6 +538,8 @@ export class SuffixTree {
       const x = this.stack[--sp];
       for (let c = this.firstChild[x]; c >= 0; c = this.nextSibling[c]) {
         this.hashDelete(x, this.tok[c]);
+        // Every group has one head: free each group of x's list once.
+        if (this.gHead[this.grp[c]] === c) this.freeGroup(this.grp[c]);
         if (sp === this.stack.length) {
           const grown = new Int32Array(sp * 2);
           grown.set(this.stack);
@@ -590,8 +565,10 @@ export class SuffixTree {
     this.refIdx[n] = idx;
     this.parent[n] = parent;
     this.firstChild[n] = EMPTY;
+    this.lastChild[n] = EMPTY;
     this.nextSibling[n] = EMPTY;
     this.prevSibling[n] = EMPTY;
+    this.grp[n] = EMPTY;
   }
 
   private allocNode(): number {
@@ -618,26 +595,108 @@ export class SuffixTree {
     this.refIdx = grow(this.refIdx);
     this.parent = grow(this.parent);
     this.firstChild = grow(this.firstChild);
+    this.lastChild = grow(this.lastChild);
     this.nextSibling = grow(this.nextSibling);
     this.prevSibling = grow(this.prevSibling);
+    this.grp = grow(this.grp);
+    // At most one group per node.
+    this.gHead = grow(this.gHead);
+    this.gTail = grow(this.gTail);
   }
 
-  private linkChild(p: number, c: number): void {
-    const head = this.firstChild[p];
-    this.nextSibling[c] = head;
-    this.prevSibling[c] = EMPTY;
-    if (head >= 0) this.prevSibling[head] = c;
-    this.firstChild[p] = c;
+  // ---- sibling lists ----
+  //
+  // ArcticInference keeps each node's children in a doubly linked list ordered by non-increasing count, and
+  // groups the runs of equal counts (`Group`: its head; the groups are linked too) so that a count change
+  // moves a node in O(1). Ties between equal counts are therefore broken by history: where a child entered
+  // the list and how it moved since. The rules, as `suffix_tree.cc` (commit 9d46438) implements them:
+  // - a new child goes to the tail (count 1 joins the last group if that group counts 1);
+  // - `_increment_count`: a node whose previous sibling counts more than count + 1 (or that has none) stays
+  //   where it is; otherwise it moves in front of the head of its previous sibling's group, i.e. to the head
+  //   of the next-higher group if it led its own group, else right in front of its old group (the tail of
+  //   the next-higher group, or a group of its own);
+  // - `_decrement_count`: a node whose next sibling counts less than count (or that has none) stays; otherwise
+  //   it moves behind the last node of its old group (the head of the next-lower group, or the list's end);
+  // - splits, fusions and merges put the new node at the old one's place (`_replace_in_siblings`);
+  // - a node whose count would reach 0 leaves the list with its subtree.
+  // The groups here are records (head, tail) indexed like nodes; they are always the maximal runs of equal
+  // counts, which is all that the moves above read.
+
+  /** `_increment_count` for a non-root node. */
+  private increment(x: number): void {
+    const p = this.parent[x];
+    if (p < 0) {
+      this.count[x]++;
+      return;
+    }
+    const c = this.count[x];
+    const prev = this.prevSibling[x];
+    // The previous sibling counts c or c + 1: move in front of its group's head. Otherwise stay.
+    const before = prev >= 0 && this.count[prev] <= c + 1 ? this.gHead[this.grp[prev]] : this.nextSibling[x];
+    this.detach(p, x);
+    this.count[x] = c + 1;
+    this.attachBefore(p, x, before);
   }
 
-  private unlinkChild(p: number, c: number): void {
-    const prev = this.prevSibling[c];
-    const next = this.nextSibling[c];
+  /** `_decrement_count` for a non-root node whose count stays >= 1. */
+  private decrement(x: number): void {
+    const p = this.parent[x];
+    const c = this.count[x];
+    const next = this.nextSibling[x];
+    // The next sibling counts c too: move behind the last node counting c. Otherwise stay.
+    const before = next >= 0 && this.count[next] === c ? this.nextSibling[this.gTail[this.grp[x]]] : next;
+    this.detach(p, x);
+    this.count[x] = c - 1;
+    this.attachBefore(p, x, before);
+  }
+
+  /** Takes x out of p's list and out of its group (`_remove_from_siblings`). */
+  private detach(p: number, x: number): void {
+    const prev = this.prevSibling[x];
+    const next = this.nextSibling[x];
+    const g = this.grp[x];
+    if (this.gHead[g] === x && this.gTail[g] === x) this.freeGroup(g);
+    else if (this.gHead[g] === x) this.gHead[g] = next;
+    else if (this.gTail[g] === x) this.gTail[g] = prev;
+    this.grp[x] = EMPTY;
     if (prev >= 0) this.nextSibling[prev] = next;
     else this.firstChild[p] = next;
     if (next >= 0) this.prevSibling[next] = prev;
+    else this.lastChild[p] = prev;
+    this.prevSibling[x] = EMPTY;
+    this.nextSibling[x] = EMPTY;
   }
 
+  /**
+   * Links x into p's list right before `before` (EMPTY: at the end) and into the group of its new neighbours
+   * with the same count, or a new group (`_insert_into_siblings_before` / `_after`).
+   */
+  private attachBefore(p: number, x: number, before: number): void {
+    const prev = before >= 0 ? this.prevSibling[before] : this.lastChild[p];
+    this.prevSibling[x] = prev;
+    this.nextSibling[x] = before;
+    if (prev >= 0) this.nextSibling[prev] = x;
+    else this.firstChild[p] = x;
+    if (before >= 0) this.prevSibling[before] = x;
+    else this.lastChild[p] = x;
+    const c = this.count[x];
+    if (prev >= 0 && this.count[prev] === c) {
+      const g = this.grp[prev];
+      this.grp[x] = g;
+      if (this.gTail[g] === prev) this.gTail[g] = x;
+    } else if (before >= 0 && this.count[before] === c) {
+      const g = this.grp[before];
+      this.grp[x] = g;
+      this.gHead[g] = x;
+    } else {
+      const g = this.allocGroup();
+      this.gHead[g] = x;
+      this.gTail[g] = x;
+      this.grp[x] = g;
+    }
+  }
+
+  /** `fresh` takes `old`'s place in p's list and its group (`_replace_in_siblings`; equal counts). */
   private replaceChild(p: number, old: number, fresh: number): void {
     const prev = this.prevSibling[old];
     const next = this.nextSibling[old];
@@ -646,6 +705,28 @@ export class SuffixTree {
     if (prev >= 0) this.nextSibling[prev] = fresh;
     else this.firstChild[p] = fresh;
     if (next >= 0) this.prevSibling[next] = fresh;
+    else this.lastChild[p] = fresh;
+    const g = this.grp[old];
+    this.grp[fresh] = g;
+    if (this.gHead[g] === old) this.gHead[g] = fresh;
+    if (this.gTail[g] === old) this.gTail[g] = fresh;
+    this.grp[old] = EMPTY;
+  }
+
+  private allocGroup(): number {
+    if (this.gFree >= 0) {
+      const g = this.gFree;
+      this.gFree = this.gHead[g];
+      return g;
+    }
+    // Groups never outnumber live nodes, and the node arrays grow first.
+    return this.gHigh++;
+  }
+
+  private freeGroup(g: number): void {
+    this.gHead[g] = this.gFree;
+    this.gTail[g] = EMPTY;
+    this.gFree = g;
   }
 
   // ---- (parent, token) → child table ----
