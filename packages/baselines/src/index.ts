@@ -23,7 +23,14 @@ export { findPromptLookup, PLD_PRESETS, PldDrafter, type PldOptions, type PldVar
 export { PrefixTrie } from './prefix-trie.ts';
 export { REST_DEFAULTS, RestDrafter, type RestOptions } from './rest.ts';
 export { SPS_DEFAULTS, SpsDrafter, type SpsOptions, type SpsTreeShape, spsDraftModelRequirements, spsMaxDraftNodes } from './sps.ts';
+export { SuffixHeap } from './std-heap.ts';
 export { buildSuffixArray, buildSuffixArrayAsync, suffixRange } from './suffix-array.ts';
-export { SUFFIX_DEFAULTS, SuffixDecodingDrafter, type SuffixOptions } from './suffix-decoding.ts';
+export {
+  SUFFIX_DEFAULTS,
+  SUFFIX_VLLM_DEFAULTS,
+  SUFFIX_VLLM_UPSTREAM_DEFAULTS,
+  SuffixDecodingDrafter,
+  type SuffixOptions,
+} from './suffix-decoding.ts';
 export { type SpeculateOptions, SuffixDraft, SuffixTree } from './suffix-tree.ts';
 export type { TokenReader } from './token-reader.ts';

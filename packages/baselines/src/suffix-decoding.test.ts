@@ -1,7 +1,7 @@
 import { AutoregressiveDrafter, DecodeLoop, Draft, TokenHistory } from '@trbench/core';
 import { BigramModel } from '@trbench/core/testing';
 import { describe, expect, it } from 'vitest';
-import { SUFFIX_DEFAULTS, SuffixDecodingDrafter } from './suffix-decoding.ts';
+import { SUFFIX_DEFAULTS, SUFFIX_VLLM_DEFAULTS, SUFFIX_VLLM_UPSTREAM_DEFAULTS, SuffixDecodingDrafter } from './suffix-decoding.ts';
 
 const V = 50;
 // A 7-cycle: outputs repeat, so suffix matches appear within one request.
@@ -72,5 +72,56 @@ describe('SuffixDecodingDrafter', () => {
     expect(draft.count - 1).toBeLessThanOrEqual(5);
     expect(draft.count - 1).toBeGreaterThan(0);
     expect(Array.from(draft.tokens.subarray(1, draft.count))).toEqual([5, 6, 7, 1, 2].slice(0, draft.count - 1));
+  });
+
+  it('vLLM presets: no draft on the first step (the prefill token), then drafts; suffix-vllm cuts to 16 tokens', () => {
+    for (const preset of [SUFFIX_VLLM_DEFAULTS, SUFFIX_VLLM_UPSTREAM_DEFAULTS]) {
+      const drafter = new SuffixDecodingDrafter({ ...preset });
+      // A prompt that already holds the cycle twice: the simulator would draft on the first step.
+      const prompt = [1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7, 1];
+      const result = generate(drafter, prompt, 60);
+      expect(result.acceptLengths[0]).toBe(1);
+      expect(result.draftNodes[0]).toBe(1);
+      expect(result.draftNodes[1]).toBeGreaterThan(1);
+      const plain = new DecodeLoop(new BigramModel({ vocabSize: V, next }), new AutoregressiveDrafter()).generate(Int32Array.from(prompt), {
+        maxNewTokens: 60,
+      });
+      expect(Array.from(result.tokens)).toEqual(Array.from(plain.tokens));
+      // Paths: one child per node. At most 16 (plugin) / 24 (upstream) draft tokens per step.
+      const cap = preset.maxDraftTokens ?? preset.maxSpecTokens;
+      expect(Math.max(...result.draftNodes) - 1).toBeLessThanOrEqual(cap);
+      // The plugin's 63-token paths are cut to 16; upstream's depth 24 bounds match + draft, so ≤ 12 here.
+      expect(Math.max(...result.draftNodes) - 1).toBe(preset.maxDraftTokens ? 16 : 12);
+      const simulator = generate(new SuffixDecodingDrafter({ ...SUFFIX_DEFAULTS }), prompt, 60);
+      expect(simulator.draftNodes[0]).toBeGreaterThan(1);
+    }
+  });
+
+  it('suffix-vllm speculates the whole path (up to 63 tokens here), then keeps its first 16', () => {
+    // A long repeated run: the longest match scores its whole (up to 63-token) path, then 16 are kept.
+    const cut = new SuffixDecodingDrafter({ ...SUFFIX_VLLM_DEFAULTS, firstTokenFromPrefill: false });
+    const h = new TokenHistory();
+    const cycle = Array.from({ length: 40 }, (_, i) => 2 + i);
+    h.begin(Int32Array.from([1, ...cycle, ...cycle, ...cycle.slice(0, 30)]), 8);
+    cut.beginRequest(h, null, null, { maxNewTokens: 8, contextSize: 512 });
+    const draft = new Draft(cut.maxDraftNodes);
+    draft.reset(h.at(h.length - 1) as number);
+    cut.propose(h, draft);
+    expect(cut.maxDraftNodes).toBe(17);
+    expect(Array.from(draft.tokens.subarray(1, draft.count))).toEqual(cycle.slice(30, 40).concat(cycle.slice(0, 6)));
+    expect(cut.lastDraftSource).toBe('suffix-local');
+  });
+
+  it('capToContext: never speculates past contextSize − tokens − 1', () => {
+    const drafter = new SuffixDecodingDrafter({ ...SUFFIX_VLLM_UPSTREAM_DEFAULTS, firstTokenFromPrefill: false });
+    const h = new TokenHistory();
+    const prompt = [1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7, 1, 2, 3];
+    h.begin(Int32Array.from(prompt), 8);
+    drafter.beginRequest(h, null, null, { maxNewTokens: 8, contextSize: prompt.length + 4 });
+    const draft = new Draft(drafter.maxDraftNodes);
+    draft.reset(3);
+    drafter.propose(h, draft);
+    // 21 − 17 − 1 = 3 tokens at most (the loop itself would allow 4).
+    expect(Array.from(draft.tokens.subarray(1, draft.count))).toEqual([4, 5, 6]);
   });
 });

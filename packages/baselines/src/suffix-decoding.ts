@@ -1,4 +1,4 @@
-import type { Draft, Drafter, TokenHistory } from '@trbench/core';
+import type { Draft, Drafter, RequestLimits, TokenHistory } from '@trbench/core';
 import { type SpeculateOptions, type SuffixDraft, SuffixTree } from './suffix-tree.ts';
 
 export interface SuffixOptions {
@@ -16,9 +16,29 @@ export interface SuffixOptions {
   maxCachedRequests: number;
   /** Tree drafts (default) or a single path. */
   tree: boolean;
+  /**
+   * Keep only the first n tokens of the chosen draft (the serving engine's `num_speculative_tokens`, applied
+   * after the choice: the ArcticInference plugin speculates with up to 128 tokens and cuts to 16). Absent or
+   * 0: no cut.
+   */
+  maxDraftTokens?: number;
+  /**
+   * No draft on a request's first step: its token comes from the prefill, as in vLLM (the proposer runs only
+   * after a token was sampled). Absent = false (the offline simulator drafts from the prompt).
+   */
+  firstTokenFromPrefill?: boolean;
+  /**
+   * Speculate at most contextSize − (tokens so far) − 1 tokens, as vLLM passes
+   * `max_spec_tokens = min(limit, max_model_len - num_tokens - 1)`. Absent = false.
+   */
+  capToContext?: boolean;
 }
 
-/** ArcticInference's defaults. */
+/**
+ * The authors' offline simulator (ArcticInference `arctic_inference/suffix_decoding/simulator.py` and
+ * `cache.py`, commit 9d46438): tree drafts, `max_spec_tokens` 0 → the tree depth 64, α 1, offset 0,
+ * min prob 0.1; 100 000 cached outputs as the plugin's default. The method `suffix`.
+ */
 export const SUFFIX_DEFAULTS: Readonly<SuffixOptions> = {
   maxDepth: 64,
   maxSpecTokens: 64,
@@ -27,6 +47,47 @@ export const SUFFIX_DEFAULTS: Readonly<SuffixOptions> = {
   minTokenProb: 0.1,
   maxCachedRequests: 100_000,
   tree: true,
+};
+
+/**
+ * ArcticInference's vLLM plugin with `method: suffix` (commit 9d46438): `arctic_inference/vllm/config.py`
+ * (`suffix_cache_max_depth` 64, `suffix_cache_max_requests` 100 000, factor 1.0, offset 0.0, min prob 0.1;
+ * `num_speculative_tokens` defaults to 16) and `arctic_inference/vllm/model_runner.py`
+ * (`propose_suffix_draft_token_ids`: path drafts — `use_tree_spec` left at False — with
+ * `max_spec_tokens = min(MAX_SPEC_LEN, max_model_len - num_tokens - 1)`, MAX_SPEC_LEN = 128 in vLLM's
+ * `vllm/v1/sample/rejection_sampler.py`; the draft is then cut to `num_spec_tokens` = 16; drafting starts
+ * after the prefill's token). The method `suffix-vllm`.
+ */
+export const SUFFIX_VLLM_DEFAULTS: Readonly<SuffixOptions> = {
+  maxDepth: 64,
+  maxSpecTokens: 128,
+  alpha: 1,
+  offset: 0,
+  minTokenProb: 0.1,
+  maxCachedRequests: 100_000,
+  tree: false,
+  maxDraftTokens: 16,
+  firstTokenFromPrefill: true,
+  capToContext: true,
+};
+
+/**
+ * Upstream vLLM's `method: suffix` (vllm-project/vllm `vllm/config/speculative.py` at f19b16d:
+ * `suffix_decoding_max_tree_depth` 24, `suffix_decoding_max_cached_requests` 10 000, factor 1.0, min prob
+ * 0.1, `num_speculative_tokens` defaulting to the depth; `vllm/v1/spec_decode/suffix_decoding.py` at
+ * 044ac3a: path drafts with `max_spec_tokens = min(num_speculative_tokens, max_model_len - num_tokens - 1)`,
+ * offset 0, proposing only after the prefill's token). The method `suffix-vllm-upstream`.
+ */
+export const SUFFIX_VLLM_UPSTREAM_DEFAULTS: Readonly<SuffixOptions> = {
+  maxDepth: 24,
+  maxSpecTokens: 24,
+  alpha: 1,
+  offset: 0,
+  minTokenProb: 0.1,
+  maxCachedRequests: 10_000,
+  tree: false,
+  firstTokenFromPrefill: true,
+  capToContext: true,
 };
 
 /**
@@ -54,6 +115,8 @@ export class SuffixDecodingDrafter implements Drafter {
   readonly global: SuffixTree;
   /** Which tree the last draft came from. */
   lastSource: 'local' | 'global' | 'none' = 'none';
+  /** The same as a draft-source label (`suffix-local`, `suffix-global`, `none`), set on every `propose`. */
+  lastDraftSource = 'none';
   private readonly options: SuffixOptions;
   private readonly speculation: SpeculateOptions;
   private readonly cached: number[] = [];
@@ -61,6 +124,7 @@ export class SuffixDecodingDrafter implements Drafter {
   private globalSeq = -1;
   private localAppended = 0;
   private globalAppended = 0;
+  private contextSize = Number.POSITIVE_INFINITY;
 
   constructor(options: SuffixOptions) {
     const { maxDepth, maxSpecTokens, alpha, offset, minTokenProb, maxCachedRequests } = options;
@@ -72,15 +136,18 @@ export class SuffixDecodingDrafter implements Drafter {
     if (!(minTokenProb >= 0 && minTokenProb <= 1)) throw new RangeError(`suffix minTokenProb must be in [0, 1], got ${minTokenProb}`);
     if (!Number.isInteger(maxCachedRequests) || maxCachedRequests < -1)
       throw new RangeError(`suffix maxCachedRequests must be an integer >= -1, got ${maxCachedRequests}`);
+    const cut = options.maxDraftTokens ?? 0;
+    if (!Number.isInteger(cut) || cut < 0) throw new RangeError(`suffix maxDraftTokens must be an integer >= 0, got ${cut}`);
     this.options = { ...options };
     this.params = { ...options };
     this.speculation = { maxSpecTokens, alpha, offset, minTokenProb, tree: options.tree };
-    this.maxDraftNodes = maxSpecTokens + 1;
+    this.maxDraftNodes = (cut > 0 ? Math.min(cut, maxSpecTokens) : maxSpecTokens) + 1;
     this.local = new SuffixTree(maxDepth, maxSpecTokens);
     this.global = new SuffixTree(maxDepth, maxSpecTokens);
   }
 
-  beginRequest(history: TokenHistory): void {
+  beginRequest(history: TokenHistory, _predictions?: unknown, _sampling?: unknown, limits?: RequestLimits): void {
+    this.contextSize = limits?.contextSize ?? Number.POSITIVE_INFINITY;
     this.local.clear();
     this.localSeq = this.local.openSequence();
     this.local.extend(this.localSeq, history, 0, history.length);
@@ -98,17 +165,29 @@ export class SuffixDecodingDrafter implements Drafter {
 
   propose(history: TokenHistory, draft: Draft): void {
     const end = history.length;
-    let best: SuffixDraft = this.local.speculate(history, end, this.speculation);
+    const o = this.options;
+    if (o.firstTokenFromPrefill && end === history.promptLength) {
+      this.lastSource = 'none';
+      this.lastDraftSource = 'none';
+      return;
+    }
+    const spec = this.speculation;
+    spec.maxSpecTokens = o.capToContext ? Math.min(o.maxSpecTokens, this.contextSize - end - 1) : o.maxSpecTokens;
+    let best: SuffixDraft = this.local.speculate(history, end, spec);
     this.lastSource = best.count > 0 ? 'local' : 'none';
     if (this.globalSeq >= 0 || this.cached.length > 0) {
-      const other = this.global.speculate(history, end, this.speculation);
+      const other = this.global.speculate(history, end, spec);
+      // The reference keeps the per-request draft on equal scores (`draft1.score >= draft2.score`).
       if (other.score > best.score) {
         best = other;
         this.lastSource = other.count > 0 ? 'global' : 'none';
       }
     }
+    this.lastDraftSource = this.lastSource === 'none' ? 'none' : `suffix-${this.lastSource}`;
+    // The serving engine's cut of the chosen draft (parents precede children, so a prefix is a tree).
+    const n = o.maxDraftTokens ? Math.min(best.count, o.maxDraftTokens) : best.count;
     // Draft node of output i is i + 1 (the root is node 0 and outputs are added in order).
-    for (let i = 0; i < best.count; i++) draft.add(best.tokens[i], best.parents[i] + 1);
+    for (let i = 0; i < n; i++) draft.add(best.tokens[i], best.parents[i] + 1);
   }
 
   observe(_draft: Draft, _predictions: unknown, _acceptance: unknown, history: TokenHistory): void {

@@ -2,8 +2,9 @@ import { Rng } from '@trbench/core';
 import { describe, expect, it } from 'vitest';
 import { type SpeculateOptions, SuffixTree } from './suffix-tree.ts';
 import { nextInt } from './testing/random.ts';
+import { ReferenceTrie, type RefNode } from './testing/suffix-reference.ts';
 
-/** The tree's semantics computed the slow way: occurrence counts by scanning, speculation on an uncompressed trie. */
+/** The tree's counts computed the slow way: occurrence counts by scanning. */
 class Brute {
   readonly seqs = new Map<number, number[]>();
   constructor(readonly depth: number) {}
@@ -14,76 +15,6 @@ class Brute {
     let n = 0;
     for (const q of this.seqs.values()) for (let j = 0; j + s.length <= q.length; j++) if (s.every((t, k) => q[j + k] === t)) n++;
     return n;
-  }
-
-  speculate(context: number[], o: SpeculateOptions, alphabet: number) {
-    let best = { tokens: [] as number[], parents: [] as number[], score: 0, matchLength: 0 };
-    const ctxLen = Math.min(context.length, this.depth);
-    for (let m = 1; m < ctxLen; m++) {
-      const s = context.slice(context.length - m);
-      if (this.count(s) === 0) break;
-      const maxTokens = Math.max(0, Math.min(o.maxSpecTokens, Math.floor(m * o.alpha + o.offset + 1e-6)));
-      const d = o.tree
-        ? this.tree(s, maxTokens, Math.fround(o.minTokenProb), alphabet)
-        : this.path(s, maxTokens, Math.fround(o.minTokenProb), alphabet);
-      if (d.score >= best.score) best = { ...d, matchLength: m };
-    }
-    return best;
-  }
-
-  private step(x: number[], t: number, prob: number): { p: number; c: number } {
-    const n = this.count(x);
-    const c = this.count([...x, t]);
-    return { c, p: c === n ? prob : Math.fround(Math.fround(prob * Math.fround(c)) / Math.fround(n)) };
-  }
-
-  private tree(s: number[], maxTokens: number, minProb: number, alphabet: number) {
-    type Item = { p: number; x: number[]; parent: number; depth: number; t: number };
-    const heap: Item[] = [];
-    const out = { tokens: [] as number[], parents: [] as number[], score: 0 };
-    const pushNext = (x: number[], prob: number, parent: number, depth: number) => {
-      for (let t = 0; t < alphabet; t++) {
-        const { c, p } = this.step(x, t, prob);
-        if (c > 0 && p >= minProb) heap.push({ p, x: [...x, t], parent, depth, t });
-      }
-    };
-    pushNext(s, 1, -1, 1);
-    while (out.tokens.length < maxTokens && heap.length > 0) {
-      heap.sort((a, b) =>
-        a.p !== b.p ? b.p - a.p : a.depth !== b.depth ? a.depth - b.depth : a.parent !== b.parent ? a.parent - b.parent : a.t - b.t,
-      );
-      const it = heap.shift() as Item;
-      out.tokens.push(it.t);
-      out.parents.push(it.parent);
-      out.score = Math.fround(out.score + it.p);
-      pushNext(it.x, it.p, out.tokens.length - 1, it.depth + 1);
-    }
-    return out;
-  }
-
-  private path(s: number[], maxTokens: number, minProb: number, alphabet: number) {
-    const out = { tokens: [] as number[], parents: [] as number[], score: 0 };
-    let x = s;
-    let prob = 1;
-    while (out.tokens.length < maxTokens) {
-      let bestT = -1;
-      let bestC = 0;
-      for (let t = 0; t < alphabet; t++) {
-        const c = this.count([...x, t]);
-        if (c > bestC) {
-          bestC = c;
-          bestT = t;
-        }
-      }
-      if (bestT < 0) break;
-      prob = this.step(x, bestT, prob).p;
-      if (prob < minProb) break;
-      out.tokens.push(bestT);
-      out.parents.push(out.tokens.length - 2);
-      out.score = Math.fround(out.score + prob);
-      x = [...x, bestT];
-    }
-    return out;
   }
 }
 
@@ -161,45 +92,158 @@ describe('SuffixTree', () => {
     expect(tree.occurrences([])).toBe(0);
   });
 
-  it('speculates exactly as the brute-force definition (tree and path, several α and thresholds)', () => {
+  it('speculates exactly as the uncompressed reference trie with array sibling lists and a reference heap', () => {
     const rng = new Rng(23);
-    for (let trial = 0; trial < 40; trial++) {
-      const alphabet = 2 + (trial % 4);
-      const depth = 4 + (trial % 9);
-      const tree = new SuffixTree(depth, 12);
-      const brute = new Brute(depth);
-      const seqs = 1 + (trial % 3);
-      let last: number[] = [];
-      for (let q = 0; q < seqs; q++) {
-        const id = tree.openSequence();
-        const toks = Array.from({ length: 10 + nextInt(rng, 60) }, () => nextInt(rng, alphabet));
-        for (const t of toks) tree.append(id, t);
-        brute.seqs.set(id, toks);
-        last = toks;
+    let ties = 0;
+    for (let trial = 0; trial < 120; trial++) {
+      // Small alphabets and depths: equal counts everywhere, so the sibling order decides most drafts.
+      const alphabet = 2 + (trial % 3);
+      const depth = [3, 4, 5, 6, 8, 12, 64][trial % 7];
+      const tree = new SuffixTree(depth, 24);
+      const ref = new ReferenceTrie(depth);
+      const live: { id: number; toks: number[] }[] = [];
+      for (let k = 0; k < 160 + nextInt(rng, 160); k++) {
+        const r = nextInt(rng, 100);
+        if (r < 6 || live.length === 0) live.push({ id: tree.openSequence(), toks: [] });
+        else if (r < 9 && live.length > 1) {
+          // Evictions (the global cache's FIFO, here any sequence): decrements move children back down.
+          const s = live.splice(nextInt(rng, live.length), 1)[0];
+          tree.removeSequence(s.id);
+          ref.remove(s.id);
+        } else if (r < 85) {
+          const s = live[nextInt(rng, live.length)];
+          const t = nextInt(rng, alphabet);
+          tree.append(s.id, t);
+          ref.append(s.id, t);
+          s.toks.push(t);
+        } else {
+          const s = live[nextInt(rng, live.length)];
+          const context = s.toks.length > 1 ? s.toks : Array.from({ length: 6 }, () => nextInt(rng, alphabet));
+          const options: SpeculateOptions = {
+            maxSpecTokens: 1 + nextInt(rng, 24),
+            alpha: [1, 0.5, 2, 0.7][nextInt(rng, 4)],
+            offset: [0, 1, -1, 0.3][nextInt(rng, 4)],
+            minTokenProb: [0.1, 0, 0.3, 0.05][nextInt(rng, 4)],
+            tree: nextInt(rng, 2) === 1,
+          };
+          const got = tree.speculate(context, context.length, options);
+          const want = ref.speculate(context, options);
+          expect(
+            {
+              tokens: Array.from(got.tokens.subarray(0, got.count)),
+              parents: Array.from(got.parents.subarray(0, got.count)),
+              probs: Array.from(got.probs.subarray(0, got.count)),
+              score: got.score,
+              m: got.count > 0 ? got.matchLength : 0,
+            },
+            `trial ${trial} step ${k}`,
+          ).toEqual({
+            tokens: want.tokens,
+            parents: want.parents,
+            probs: want.probs,
+            score: want.score,
+            m: want.tokens.length > 0 ? want.matchLength : 0,
+          });
+          expect(tree.checkIntegrity()).toBe('');
+        }
       }
-      if (trial % 5 === 4) {
-        tree.removeSequence(0);
-        brute.seqs.delete(0);
-      }
-      const options: SpeculateOptions = {
-        maxSpecTokens: 12,
-        alpha: [1, 0.5, 2][trial % 3],
-        offset: trial % 2,
-        minTokenProb: [0.1, 0, 0.3][trial % 3],
-        tree: trial % 4 !== 3,
+      // The sibling order of every node equals the reference's.
+      const out: { token: number; count: number }[] = [];
+      const walk = (node: RefNode, prefix: number[]) => {
+        if (node.children.length > 1 && new Set(node.children.map((c) => c.count)).size < node.children.length) ties++;
+        tree.childrenInOrder(prefix, out);
+        expect(
+          out.map((c) => c.token),
+          `children of [${prefix}]`,
+        ).toEqual(node.children.map((c) => c.token));
+        expect(out.map((c) => c.count)).toEqual(node.children.map((c) => c.count));
+        for (const c of node.children) walk(c, [...prefix, c.token]);
       };
-      const got = tree.speculate(last, last.length, options);
-      const want = brute.speculate(last, options, alphabet);
-      expect(
-        {
-          tokens: Array.from(got.tokens.subarray(0, got.count)),
-          parents: Array.from(got.parents.subarray(0, got.count)),
-          score: got.score,
-          m: got.matchLength,
-        },
-        `trial ${trial}`,
-      ).toEqual({ tokens: want.tokens, parents: want.parents, score: want.score, m: want.matchLength });
+      walk(ref.root, []);
+      expect(tree.checkIntegrity()).toBe('');
     }
+    // Not vacuous: many nodes had children with equal counts.
+    expect(ties).toBeGreaterThan(1000);
+  });
+
+  it('sibling order, worked by hand from suffix_tree.cc: tail on creation, moves on growth and on eviction', () => {
+    // Depth 1: the root's children are the unigram counts, in the sibling order.
+    const tree = new SuffixTree(1);
+    const order = () => {
+      const out: { token: number; count: number }[] = [];
+      tree.childrenInOrder([], out);
+      return out.map((c) => `${c.token}:${c.count}`).join(' ');
+    };
+    const a = tree.openSequence();
+    for (const t of [1, 2, 3]) tree.append(a, t);
+    expect(order()).toBe('1:1 2:1 3:1'); // new children at the tail
+    tree.append(a, 3);
+    expect(order()).toBe('3:2 1:1 2:1'); // 3 did not lead its group: in front of the group's head (1)
+    tree.append(a, 2);
+    expect(order()).toBe('3:2 2:2 1:1'); // again in front of its group (1), i.e. the tail of 3's new group
+    tree.append(a, 1);
+    expect(order()).toBe('1:2 3:2 2:2'); // 1 led its group: to the head of the next group (before 3)
+    const b = tree.openSequence();
+    tree.append(b, 1);
+    expect(order()).toBe('1:3 3:2 2:2'); // the head grows in place
+    tree.removeSequence(b);
+    expect(order()).toBe('1:2 3:2 2:2'); // back to 2 with no smaller-count neighbour: stays
+    const c = tree.openSequence();
+    tree.append(c, 3);
+    expect(order()).toBe('3:3 1:2 2:2');
+    tree.removeSequence(c);
+    expect(order()).toBe('3:2 1:2 2:2'); // eviction keeps it at the head of the group it rejoins
+    tree.closeSequence(a);
+    const d = tree.openSequence();
+    tree.append(d, 2);
+    tree.append(d, 5);
+    expect(order()).toBe('2:3 3:2 1:2 5:1');
+    tree.removeSequence(d);
+    // 2 drops to 2 while 3 and 1 count 2: it stays in front (its next sibling counts less than 3).
+    expect(order()).toBe('2:2 3:2 1:2');
+    // Lowest-id tie breaking would give 1 2 3; the path mode now follows the head (2).
+    const path = tree.speculate([9, 9], 2, { maxSpecTokens: 4, alpha: 1, offset: 0, minTokenProb: 0, tree: false });
+    expect(path.count).toBe(0); // 9 never occurred
+    const g = tree.openSequence();
+    tree.append(g, 3);
+    expect(order()).toBe('3:3 2:2 1:2'); // 3 did not lead its group: in front of its head (2)
+    const h = tree.openSequence();
+    tree.append(h, 2);
+    expect(order()).toBe('2:3 3:3 1:2'); // 2 led its group: to the head of the next group (before 3)
+    tree.removeSequence(h);
+    expect(order()).toBe('3:3 2:2 1:2'); // 2 (3 → 2) had a 3-count next sibling: moves behind that group
+    tree.removeSequence(g);
+    expect(order()).toBe('3:2 2:2 1:2'); // 3's next sibling counts 2 already: stays, heading the group
+    expect(tree.checkIntegrity()).toBe('');
+  });
+
+  it('path and tree drafts follow the sibling order, worked by hand', () => {
+    // 1 3 1 2 1: the children of "1" are 3 then 2 (creation order), one occurrence each.
+    const seq = [1, 3, 1, 2, 1];
+    const tree = new SuffixTree(64);
+    const id = tree.openSequence();
+    for (const t of seq) tree.append(id, t);
+    for (const mode of [false, true]) {
+      const d = tree.speculate(seq, seq.length, { maxSpecTokens: 8, alpha: 1, offset: 0, minTokenProb: 0.1, tree: mode });
+      // m = 1 ("1", 3 occurrences): one token at 1/3; the head child is 3, not the lower id 2.
+      expect(Array.from(d.tokens.subarray(0, d.count))).toEqual([3]);
+      expect(d.probs[0]).toBe(Math.fround(1 / 3));
+      expect(d.matchLength).toBe(1);
+    }
+    // With α = 4 (m = 1 allows 4 tokens) the tree holds both branches. By hand, as suffix_tree.cc runs it:
+    // the match item sits at the end of "1"'s run, so popping it pushes "3…" then "2…" (sibling order) at
+    // 1/3. Heap [3, 2]: pop 3 (draft 0), push its next position "1" (1/3): a tie does not move up, so
+    // [2, 1@3]; pop 2 (draft 1), push "1"@2 → [1@3, 1@2]; pop 1@3 (draft 2 under 0), then 1@2 (draft 3
+    // under 1). Longer matches ("2 1", …) occur only at the end and draft nothing.
+    const d = tree.speculate(seq, seq.length, { maxSpecTokens: 8, alpha: 4, offset: 0, minTokenProb: 0.1, tree: true });
+    expect(Array.from(d.tokens.subarray(0, d.count))).toEqual([3, 2, 1, 1]);
+    expect(Array.from(d.parents.subarray(0, d.count))).toEqual([-1, -1, 0, 1]);
+    expect(d.matchLength).toBe(1);
+    const ref = new ReferenceTrie(64);
+    for (const t of seq) ref.append(0, t);
+    const want = ref.speculate(seq, { maxSpecTokens: 8, alpha: 4, offset: 0, minTokenProb: 0.1, tree: true });
+    expect(want.tokens).toEqual([3, 2, 1, 1]);
+    expect(want.parents).toEqual([-1, -1, 0, 1]);
   });
 
   it('hand-made example: the longest useful match wins and probabilities are count ratios', () => {

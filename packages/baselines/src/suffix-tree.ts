@@ -340,7 +340,8 @@ export class SuffixTree {
         if (x !== ROOT && this.count[c] >= this.count[x]) return `node ${c}: count ${this.count[c]} >= its parent's ${this.count[x]}`;
         const g = this.grp[c];
         if (g < 0) return `node ${c}: no group`;
-        if (prev >= 0 && this.count[c] > this.count[prev]) return `node ${c}: count ${this.count[c]} after a sibling with ${this.count[prev]}`;
+        if (prev >= 0 && this.count[c] > this.count[prev])
+          return `node ${c}: count ${this.count[c]} after a sibling with ${this.count[prev]}`;
         const sameAsPrev = prev >= 0 && this.count[c] === this.count[prev];
         if (sameAsPrev !== (prev >= 0 && this.grp[prev] === g)) return `node ${c}: group does not follow the counts`;
         if (!sameAsPrev && this.gHead[g] !== c) return `node ${c}: should head its group`;
