@@ -30,7 +30,7 @@ import {
 import { LOOKAHEAD_DEFAULTS, LookaheadDrafter } from '../src/lookahead.ts';
 import { PLD_PRESETS, PldDrafter } from '../src/pld.ts';
 import { REST_DEFAULTS, RestDrafter } from '../src/rest.ts';
-import { SUFFIX_DEFAULTS, SuffixDecodingDrafter } from '../src/suffix-decoding.ts';
+import { SUFFIX_DEFAULTS, SUFFIX_VLLM_DEFAULTS, SUFFIX_VLLM_UPSTREAM_DEFAULTS, SuffixDecodingDrafter } from '../src/suffix-decoding.ts';
 import { compareWithReference, type PreparedPrompt, prepareSuite, type SuiteOutcome } from '../src/testing/lossless-harness.ts';
 import { openStories260K } from '../src/testing/open-stories.ts';
 import { specBenchFirstTurns, storySuite } from '../src/testing/suites.ts';
@@ -61,6 +61,9 @@ const methods: [string, () => Drafter, TargetModel][] = [
   ['lookahead', () => new LookaheadDrafter(model.info.vocabSize, { ...LOOKAHEAD_DEFAULTS }), model],
   ['rest', () => new RestDrafter(datastore, { ...REST_DEFAULTS }, path.basename(values.datastore as string)), model],
   ['suffix', () => new SuffixDecodingDrafter({ ...SUFFIX_DEFAULTS }), model],
+  // As vLLM runs it: ArcticInference's plugin and upstream vLLM's `method: suffix` (path drafts).
+  ['suffix-vllm', () => new SuffixDecodingDrafter({ ...SUFFIX_VLLM_DEFAULTS }), model],
+  ['suffix-vllm-upstream', () => new SuffixDecodingDrafter({ ...SUFFIX_VLLM_UPSTREAM_DEFAULTS }), model],
   // llama.cpp's own n-gram speculators, llama.cpp's defaults, one warm llama-server slot per method and suite.
   ['ngram-simple', () => new NgramSimpleDrafter({ ...NGRAM_SIMPLE_DEFAULTS }), model],
   ['ngram-map-k', () => new NgramMapKDrafter({ ...NGRAM_MAP_DEFAULTS }), model],

@@ -8,7 +8,7 @@ import { LOOKAHEAD_DEFAULTS, LookaheadDrafter } from './lookahead.ts';
 import { JacobiWindow } from './lookahead-window.ts';
 import { PLD_PRESETS, PldDrafter } from './pld.ts';
 import { REST_DEFAULTS, RestDrafter } from './rest.ts';
-import { SUFFIX_DEFAULTS, SuffixDecodingDrafter } from './suffix-decoding.ts';
+import { SUFFIX_DEFAULTS, SUFFIX_VLLM_DEFAULTS, SUFFIX_VLLM_UPSTREAM_DEFAULTS, SuffixDecodingDrafter } from './suffix-decoding.ts';
 import { compareWithReference, type PreparedPrompt, prepareSuite } from './testing/lossless-harness.ts';
 import { openStories260K } from './testing/open-stories.ts';
 import { RecordingModel } from './testing/recording-model.ts';
@@ -54,6 +54,8 @@ const methods = {
   lookahead: () => new LookaheadDrafter(model.info.vocabSize, { ...LOOKAHEAD_DEFAULTS }),
   rest: () => new RestDrafter(datastore, { ...REST_DEFAULTS }),
   suffix: () => new SuffixDecodingDrafter({ ...SUFFIX_DEFAULTS }),
+  'suffix-vllm': () => new SuffixDecodingDrafter({ ...SUFFIX_VLLM_DEFAULTS }),
+  'suffix-vllm-upstream': () => new SuffixDecodingDrafter({ ...SUFFIX_VLLM_UPSTREAM_DEFAULTS }),
 };
 
 // Minutes per method under load in the full form: no timeout there (0); in npm test it only guards a hang.
