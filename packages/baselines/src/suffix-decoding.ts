@@ -100,8 +100,13 @@ export const SUFFIX_VLLM_UPSTREAM_DEFAULTS: Readonly<SuffixOptions> = {
  * step speculates on both trees with the history as context and keeps the higher score (the per-request
  * tree on ties).
  *
+ * Drafts are step-exact to the authors' code, ties included ({@link SuffixTree}). The options choose how the
+ * speculation is called: the offline simulator ({@link SUFFIX_DEFAULTS}) drafts trees from the first step;
+ * vLLM ({@link SUFFIX_VLLM_DEFAULTS}, {@link SUFFIX_VLLM_UPSTREAM_DEFAULTS}) drafts paths, only after the
+ * prefill's token, within max_model_len, and the plugin cuts the chosen draft to its token budget.
+ *
  * The global tree makes results depend on which requests ran before on the same drafter instance (warm
- * state); record the request order with the results.
+ * state); record the request order with the results. All state lives in the instance.
  */
 export class SuffixDecodingDrafter implements Drafter {
   readonly name = 'suffix';
