@@ -303,8 +303,10 @@ export class SuffixTree {
   }
 
   /**
-   * Children of `node` in sibling-list order, written to `out` (returns how many). For tests and
-   * diagnostics: the order in which both speculation modes consider them.
+   * The continuations of the string `prefix` (the root's children for an empty one) with their counts, in
+   * sibling-list order — the order in which both speculation modes consider them — written to `out`; returns
+   * how many (0 when `prefix` does not occur). Inside a compressed run there is one, the run's next token.
+   * For tests and diagnostics (allocates).
    */
   childrenInOrder(prefix: ArrayLike<number>, out: { token: number; count: number }[]): number {
     out.length = 0;
