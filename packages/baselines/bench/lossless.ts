@@ -82,8 +82,23 @@ if (values.variants) {
       model,
     ],
     [
-      'rest (miss token 100)',
-      () => new RestDrafter(datastore, { ...REST_DEFAULTS, missToken: 100 }, path.basename(values.datastore as string)),
+      'lookahead (full match commits N: fix, before issue 33)',
+      () => new LookaheadDrafter(model.info.vocabSize, { ...LOOKAHEAD_DEFAULTS, fullMatchCommit: 'n' }),
+      model,
+    ],
+    [
+      'lookahead (windowSeed 10: Spec-Bench start)',
+      () => new LookaheadDrafter(model.info.vocabSize, { ...LOOKAHEAD_DEFAULTS, windowSeed: 10 }),
+      model,
+    ],
+    [
+      'rest (no miss token)',
+      () => new RestDrafter(datastore, { ...REST_DEFAULTS, missToken: null }, path.basename(values.datastore as string)),
+      model,
+    ],
+    [
+      'rest (cut: none, before issue 33)',
+      () => new RestDrafter(datastore, { ...REST_DEFAULTS, cut: 'none', missToken: null }, path.basename(values.datastore as string)),
       model,
     ],
     ['suffix (no global tree: cache 0)', () => new SuffixDecodingDrafter({ ...SUFFIX_DEFAULTS, maxCachedRequests: 0 }), model],

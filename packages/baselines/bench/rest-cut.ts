@@ -24,8 +24,12 @@ const maxNew = Number(values['max-new-tokens']);
 const { model, sha256 } = await openStories260K(65);
 const datastore = Datastore.load(values.datastore, sha256);
 const prompts = prepareSuite(model, storySuite(), maxNew);
-process.stdout.write(`datastore ${path.basename(values.datastore)} (${datastore.documentCount} documents, ${datastore.tokens.length} tokens)\n`);
-process.stdout.write('| cut | miss token | MAT | nodes per step (root incl.) | contexts | nodes per tree (root excl.) | misses | lossless |\n');
+process.stdout.write(
+  `datastore ${path.basename(values.datastore)} (${datastore.documentCount} documents, ${datastore.tokens.length} tokens)\n`,
+);
+process.stdout.write(
+  '| cut | miss token | MAT | nodes per step (root incl.) | contexts | nodes per tree (root excl.) | misses | lossless |\n',
+);
 process.stdout.write('|---|---|---:|---:|---:|---:|---:|---|\n');
 for (const [cut, missToken] of [
   ['choices', 100],

@@ -23,11 +23,18 @@ export {
   NgramSimpleDrafter,
   type NgramSimpleOptions,
 } from './llama-ngram/index.ts';
-export { LOOKAHEAD_DEFAULTS, LookaheadDrafter, type LookaheadOptions, lookaheadMaxDraftNodes } from './lookahead.ts';
+export {
+  LOOKAHEAD_DEFAULTS,
+  LookaheadDrafter,
+  type LookaheadFullMatchCommit,
+  type LookaheadOptions,
+  lookaheadMaxDraftNodes,
+} from './lookahead.ts';
 export { NgramPool } from './lookahead-pool.ts';
 export { JacobiWindow } from './lookahead-window.ts';
 export { findPromptLookup, PLD_PRESETS, PldDrafter, type PldOptions, type PldVariant } from './pld.ts';
 export { PrefixTrie } from './prefix-trie.ts';
+export { PythonRandom } from './python-random.ts';
 export { REST_DEFAULTS, type RestCut, RestDrafter, type RestOptions } from './rest.ts';
 export { SPS_DEFAULTS, SpsDrafter, type SpsOptions, type SpsTreeShape, spsDraftModelRequirements, spsMaxDraftNodes } from './sps.ts';
 export { buildSuffixArray, buildSuffixArrayAsync, suffixRange } from './suffix-array.ts';

@@ -186,4 +186,3 @@ describe('PrefixTrie.cutToChoices (REST cut_to_choices)', () => {
     }
   });
 });
-
