@@ -2,7 +2,7 @@
  * Full lossless check and story-suite MAT for the baselines on stories260K (llama.cpp, CPU), written as a
  * markdown report.
  *
- *   npx tsx bench/lossless.ts --datastore FILE [--out results/reports/lossless-baselines.md] [--max-new-tokens 200]
+ *   npx tsx bench/lossless.ts --datastore FILE [--out results/reports/lossless-baselines.md] [--max-new-tokens 200] [--methods lookahead,rest]
  *
  * Every method runs the 48-prompt story suite and all 480 Spec-Bench first turns (raw template: BOS + the
  * turn's text) and is compared token for token with plain greedy decoding. Prompts with >= 512 tokens do not
@@ -45,6 +45,8 @@ const { values } = parseArgs({
     // Extra settings beside the reference ones (warm/cold state, Spec-Bench's dummy miss token).
     variants: { type: 'boolean', default: false },
     'stories-only': { type: 'boolean', default: false },
+    // Only the methods whose name starts with one of these (comma-separated), e.g. `lookahead,rest`.
+    methods: { type: 'string' },
   },
 });
 if (!values.datastore) throw new Error('--datastore FILE is required (trbench corpus + trbench datastore build)');
@@ -85,8 +87,23 @@ if (values.variants) {
       model,
     ],
     [
-      'rest (miss token 100)',
-      () => new RestDrafter(datastore, { ...REST_DEFAULTS, missToken: 100 }, path.basename(values.datastore as string)),
+      'lookahead (full match commits N: fix, before issue 33)',
+      () => new LookaheadDrafter(model.info.vocabSize, { ...LOOKAHEAD_DEFAULTS, fullMatchCommit: 'n' }),
+      model,
+    ],
+    [
+      'lookahead (windowSeed 10: Spec-Bench start)',
+      () => new LookaheadDrafter(model.info.vocabSize, { ...LOOKAHEAD_DEFAULTS, windowSeed: 10 }),
+      model,
+    ],
+    [
+      'rest (no miss token)',
+      () => new RestDrafter(datastore, { ...REST_DEFAULTS, missToken: null }, path.basename(values.datastore as string)),
+      model,
+    ],
+    [
+      'rest (cut: none, before issue 33)',
+      () => new RestDrafter(datastore, { ...REST_DEFAULTS, cut: 'none', missToken: null }, path.basename(values.datastore as string)),
       model,
     ],
     ['suffix (no global tree: cache 0)', () => new SuffixDecodingDrafter({ ...SUFFIX_DEFAULTS, maxCachedRequests: 0 }), model],
@@ -102,6 +119,12 @@ if (trModel) {
     () => new TokenRecyclingDrafter({ vocabSize: model.info.vocabSize, k: 8, template, modelSha256: sha256 }),
     trModel,
   ]);
+}
+
+if (values.methods) {
+  const only = values.methods.split(',');
+  const kept = methods.filter(([name]) => only.some((o) => name.startsWith(o)));
+  methods.splice(0, methods.length, ...kept);
 }
 
 const t0 = performance.now();

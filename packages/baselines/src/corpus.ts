@@ -56,6 +56,13 @@ export function readCorpus(file: string, tokenize: (text: string) => Int32Array)
 }
 
 /**
+ * Version of {@link sampleCorpus}'s output for given inputs: bump it whenever a change (seeding, the sampling
+ * path, the core's PRNG or sampling verifier) could make the same options give other tokens, so that caches
+ * keyed on it (REST's `datastore: auto`) are rebuilt instead of silently reused.
+ */
+export const CORPUS_SAMPLER_VERSION = 1;
+
+/**
  * Seed of sample `index` of a corpus drawn with run seed `seed`: a 32-bit mix of both, so that every
  * sample can be regenerated alone and runs with neighbouring seeds do not share samples.
  */

@@ -5,6 +5,8 @@ import { buildSuffixArray, buildSuffixArrayAsync } from './suffix-array.ts';
 
 const MAGIC = 'TRBRESTD';
 const VERSION = 1;
+/** Version of the datastore file format written by {@link Datastore.toBytes}. */
+export const DATASTORE_FORMAT_VERSION = VERSION;
 const HEADER_BYTES = 96;
 
 /**

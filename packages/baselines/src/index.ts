@@ -1,5 +1,12 @@
-export { type CorpusRecord, type CorpusSampleOptions, corpusSampleSeed, readCorpus, sampleCorpus } from './corpus.ts';
-export { Datastore } from './datastore.ts';
+export {
+  CORPUS_SAMPLER_VERSION,
+  type CorpusRecord,
+  type CorpusSampleOptions,
+  corpusSampleSeed,
+  readCorpus,
+  sampleCorpus,
+} from './corpus.ts';
+export { DATASTORE_FORMAT_VERSION, Datastore } from './datastore.ts';
 export {
   LlamaNgramDrafter,
   NGRAM_CACHE_DRAFT,
@@ -16,12 +23,19 @@ export {
   NgramSimpleDrafter,
   type NgramSimpleOptions,
 } from './llama-ngram/index.ts';
-export { LOOKAHEAD_DEFAULTS, LookaheadDrafter, type LookaheadOptions, lookaheadMaxDraftNodes } from './lookahead.ts';
+export {
+  LOOKAHEAD_DEFAULTS,
+  LookaheadDrafter,
+  type LookaheadFullMatchCommit,
+  type LookaheadOptions,
+  lookaheadMaxDraftNodes,
+} from './lookahead.ts';
 export { NgramPool } from './lookahead-pool.ts';
 export { JacobiWindow } from './lookahead-window.ts';
 export { findPromptLookup, PLD_PRESETS, PldDrafter, type PldOptions, type PldVariant } from './pld.ts';
 export { PrefixTrie } from './prefix-trie.ts';
-export { REST_DEFAULTS, RestDrafter, type RestOptions } from './rest.ts';
+export { PythonRandom } from './python-random.ts';
+export { REST_DEFAULTS, type RestCut, RestDrafter, type RestOptions } from './rest.ts';
 export { SPS_DEFAULTS, SpsDrafter, type SpsOptions, type SpsTreeShape, spsDraftModelRequirements, spsMaxDraftNodes } from './sps.ts';
 export { SuffixHeap } from './std-heap.ts';
 export { buildSuffixArray, buildSuffixArrayAsync, suffixRange } from './suffix-array.ts';

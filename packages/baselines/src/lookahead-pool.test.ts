@@ -65,4 +65,28 @@ describe('NgramPool', () => {
     for (let k = 0; k < 300; k++) pool.insert(k, [k, k + 1]);
     for (let k = 0; k < 300; k++) expect(tuples(pool, k)).toEqual([[k, k + 1]]);
   });
+
+  it('capacity -1 keeps every distinct tuple per key in first-insertion order (a set: re-insert changes nothing)', () => {
+    const pool = new NgramPool(50, 2, -1);
+    const tuples = [
+      [1, 2],
+      [3, 4],
+      [1, 2],
+      [5, 6],
+    ];
+    for (const t of tuples) pool.insert(7, t);
+    for (let i = 0; i < 40; i++) pool.insert(8, [i, i + 1]);
+    const read = (key: number) => Array.from({ length: pool.size(key) }, (_, r) => [pool.token(key, r, 0), pool.token(key, r, 1)]);
+    expect(read(7)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    expect(pool.size(8)).toBe(40);
+    expect(read(8)[39]).toEqual([39, 40]);
+    pool.clear();
+    expect(pool.size(7)).toBe(0);
+    pool.insert(7, [9, 9]);
+    expect(read(7)).toEqual([[9, 9]]);
+  });
 });

@@ -70,6 +70,16 @@ export class JacobiWindow {
     for (let c = 1; c <= this.len0; c++) this.tokens[c] = prompt.at(Math.floor(rng.next() * promptLength)) as number;
   }
 
+  /**
+   * {@link init} with the prompt positions drawn by `source.below(promptLength)`, in column order — with
+   * `PythonRandom` that is LADE's `[random.choice(all_old_tokens) for _ in range(W + N - 3)]`.
+   */
+  initWith(prompt: TokenReader, promptLength: number, source: { below(n: number): number }): void {
+    this.fill = 0;
+    this.len0 = this.width + this.level - 3;
+    for (let c = 1; c <= this.len0; c++) this.tokens[c] = prompt.at(source.below(promptLength)) as number;
+  }
+
   /** Adds the window under the draft root (see the class comment for the order). */
   layout(draft: Draft): void {
     const s = this.stride;

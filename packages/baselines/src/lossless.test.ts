@@ -52,7 +52,12 @@ const methods = {
   pld: () => new PldDrafter({ ...PLD_PRESETS.original, missToken: null }),
   'pld (hf)': () => new PldDrafter({ ...PLD_PRESETS.hf, missToken: 100 }),
   lookahead: () => new LookaheadDrafter(model.info.vocabSize, { ...LOOKAHEAD_DEFAULTS }),
+  // The fix of LADE's full-match off-by-one, and Spec-Bench's seeded window start with an unbounded pool.
+  'lookahead (full match commits N)': () => new LookaheadDrafter(model.info.vocabSize, { ...LOOKAHEAD_DEFAULTS, fullMatchCommit: 'n' }),
+  'lookahead (windowSeed 10, poolSize -1)': () =>
+    new LookaheadDrafter(model.info.vocabSize, { ...LOOKAHEAD_DEFAULTS, windowSeed: 10, poolSize: -1 }),
   rest: () => new RestDrafter(datastore, { ...REST_DEFAULTS }),
+  'rest (cut none, no miss token)': () => new RestDrafter(datastore, { ...REST_DEFAULTS, cut: 'none', missToken: null }),
   suffix: () => new SuffixDecodingDrafter({ ...SUFFIX_DEFAULTS }),
   'suffix-vllm': () => new SuffixDecodingDrafter({ ...SUFFIX_VLLM_DEFAULTS }),
   'suffix-vllm-upstream': () => new SuffixDecodingDrafter({ ...SUFFIX_VLLM_UPSTREAM_DEFAULTS }),
@@ -103,10 +108,13 @@ describe('Lookahead on the real model', () => {
       const windowTuples = new Map<number, Set<string>>();
       recording.steps.forEach((step, s) => {
         const f = Math.min(s, N - 2);
-        const windowCount = step.verifiable.filter((v, i) => i > 0 && !v).length;
-        expect(windowCount).toBe(JacobiWindow.nodesAt(N, W, f));
-        const g = step.verifiable.filter((v, i) => i > 0 && v).length / (N - 1);
+        // The window's nodes first (never verifiable), then candidates of N-1 tokens whose last token is
+        // evaluated but not verifiable (fullMatchCommit 'n-1', the default: LADE commits N-1 on a full match).
+        const windowCount = JacobiWindow.nodesAt(N, W, f);
+        expect(step.verifiable.slice(1, 1 + windowCount).every((v) => !v)).toBe(true);
+        const g = (step.tokens.length - 1 - windowCount) / (N - 1);
         expect(Number.isInteger(g) && g <= G).toBe(true);
+        for (let k = 1; k <= g; k++) expect(step.verifiable[windowCount + k * (N - 1)]).toBe(false);
         // (N-1)(W+G) tokens once the window is full and the root's key holds G n-grams; the edge terms
         // are the N-2 fill steps (smaller window, no candidates) and keys with fewer than G n-grams.
         expect(step.tokens.length).toBe(1 + windowCount + g * (N - 1));

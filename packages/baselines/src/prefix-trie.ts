@@ -19,6 +19,10 @@ export class PrefixTrie {
   readonly count: Int32Array;
   private readonly lastChild: Int32Array;
   private readonly heap: Int32Array;
+  /** Scratch of {@link cutToChoices}, one entry per selected node. */
+  private readonly distinct: Int32Array;
+  private readonly order: Int32Array;
+  private readonly removed: Uint8Array;
 
   /** `capacity`: most nodes besides the root (matches × continuation length). */
   constructor(capacity: number, maxSelect: number) {
@@ -29,6 +33,9 @@ export class PrefixTrie {
     this.count = new Int32Array(this.capacity);
     this.lastChild = new Int32Array(this.capacity);
     this.heap = new Int32Array(maxSelect);
+    this.distinct = new Int32Array(maxSelect);
+    this.order = new Int32Array(maxSelect);
+    this.removed = new Uint8Array(maxSelect);
     this.clear();
   }
 
@@ -112,6 +119,61 @@ export class PrefixTrie {
       out[j + 1] = v;
     }
     return n;
+  }
+
+  /**
+   * REST's `cut_to_choices` (FasterDecoding/REST `DraftRetriever/src/lib.rs`), applied after
+   * {@link selectTop}: every selected prefix costs its number of DISTINCT token ids (its depth unless a token
+   * repeats); while the sum over `selected[0 .. n)` exceeds `budget`, prefixes are dropped, the most
+   * distinct tokens first. Compacts `selected` in place (creation order kept) and returns how many remain.
+   *
+   * REST sorts by that count alone (a stable sort of a HashSet's iteration order, so its ties fall randomly
+   * per call); here ties go to the lower-ranked prefix first — fewer matches, then deeper, then
+   * lexicographically larger, the reverse of {@link selectTop}'s rank. A child costs at least its parent and
+   * ranks below it, so it is always dropped first: the kept set stays prefix-closed, the draft tree is
+   * exactly the kept prefixes, and the sum of their costs is at most `budget` (so at most `budget` nodes).
+   */
+  cutToChoices(selected: Int32Array, n: number, budget: number): number {
+    if (n > this.distinct.length) throw new RangeError(`cutToChoices: ${n} prefixes, scratch holds ${this.distinct.length}`);
+    const distinct = this.distinct;
+    const order = this.order;
+    const removed = this.removed;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const id = selected[i];
+      // Distinct ids on the path: a token counts where it occurs nearest the root (paths are <= 64 deep).
+      let d = 0;
+      for (let a = id; a > 0; a = this.parent[a]) {
+        let seenAbove = false;
+        for (let b = this.parent[a]; b > 0 && !seenAbove; b = this.parent[b]) seenAbove = this.token[b] === this.token[a];
+        if (!seenAbove) d++;
+      }
+      distinct[i] = d;
+      total += d;
+      removed[i] = 0;
+      // Insertion sort of the indices into removal order (n <= 64 by default).
+      let j = i - 1;
+      while (j >= 0 && this.dropsBefore(selected, i, order[j])) {
+        order[j + 1] = order[j];
+        j--;
+      }
+      order[j + 1] = i;
+    }
+    for (let r = 0; r < n && total > budget; r++) {
+      removed[order[r]] = 1;
+      total -= distinct[order[r]];
+    }
+    let kept = 0;
+    for (let i = 0; i < n; i++) if (removed[i] === 0) selected[kept++] = selected[i];
+    return kept;
+  }
+
+  /** Whether selected entry a is dropped before entry b by {@link cutToChoices} (needs `distinct` filled). */
+  private dropsBefore(selected: Int32Array, a: number, b: number): boolean {
+    const da = this.distinct[a];
+    const db = this.distinct[b];
+    if (da !== db) return da > db;
+    return this.better(selected[b], selected[a]);
   }
 
   /** Whether node a ranks above node b. */
