@@ -1,0 +1,39 @@
+import { SAM_TR_DEFAULTS, SamTrDrafter } from '@trbench/sam';
+import { z } from 'zod';
+import { registerMethod } from './registry.ts';
+import { loadStaticCorpus } from './sam-corpus.ts';
+
+const d = SAM_TR_DEFAULTS;
+const params = z
+  .object({
+    nPredicts: z.int().min(2).max(255).default(d.nPredicts),
+    lenThreshold: z.int().min(0).max(1024).default(d.lenThreshold),
+    lenBias: z.int().min(-1024).max(1024).default(d.lenBias),
+    corpus: z.string().min(1).default('auto'),
+  })
+  .strict();
+
+registerMethod({
+  name: 'sam-tr',
+  summary:
+    "SAM-Decoding[T]: suffix-automaton chains (prompt + output, and a static corpus) when the match is long, else Token Recycling's 61-node tree",
+  params,
+  flags: [
+    { flags: '--sam-n-predicts <n>', description: 'sam-tr: chain length including the root (default 40)', param: 'nPredicts' },
+    { flags: '--sam-len-threshold <n>', description: 'sam-tr: draft a chain when the match is at least this long (default 5)', param: 'lenThreshold' },
+    { flags: '--sam-len-bias <n>', description: 'sam, sam-tr: static match lengths are reduced by this (sam-tr 5, sam 0)', param: 'lenBias' },
+    {
+      flags: '--sam-corpus <spec>',
+      description: "sam, sam-tr: static corpus: auto (REST's self-sampled corpus), none, a .rest datastore or a JSONL corpus",
+      param: 'corpus',
+      parse: (raw) => raw,
+    },
+  ],
+  requirements: (p) => ({ maxDraftNodes: Math.max(61, p.nPredicts), topK: d.k }),
+  create: async (p, ctx) => {
+    const corpus = await loadStaticCorpus(p.corpus, ctx, 'sam-tr');
+    return new SamTrDrafter({ vocabSize: ctx.vocabSize, corpus, nPredicts: p.nPredicts, lenThreshold: p.lenThreshold, lenBias: p.lenBias, corpusSpec: p.corpus });
+  },
+  // The TR table lives across requests (hot), as the authors' never reset it.
+  carriesState: () => true,
+});
