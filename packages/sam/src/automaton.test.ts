@@ -127,7 +127,7 @@ describe('SuffixAutomaton against brute force', () => {
     expect(sam.matchLength).toBe(3); // lookups move nothing
   });
 
-  it('transitions keep the insertion order of the authors\' dicts (a clone copies its source in order)', () => {
+  it("transitions keep the insertion order of the authors' dicts (a clone copies its source in order)", () => {
     const sam = SuffixAutomaton.of([5, 7, 5, 9, 5, 7, 3]);
     const order = (state: number) => {
       const out: number[] = [];

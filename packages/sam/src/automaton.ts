@@ -222,12 +222,7 @@ export class SuffixAutomaton {
 
   /** Bytes held by the typed arrays. */
   get bytes(): number {
-    return (
-      this.text.byteLength +
-      5 * this.link.byteLength +
-      this.edgeFrom.byteLength * 4 +
-      this.slots.byteLength
-    );
+    return this.text.byteLength + 5 * this.link.byteLength + this.edgeFrom.byteLength * 4 + this.slots.byteLength;
   }
 
   private newState(len: number, link: number, minEndpos: number): number {

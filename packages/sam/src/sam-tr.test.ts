@@ -1,12 +1,4 @@
-import {
-  type Acceptance,
-  DecodeLoop,
-  Draft,
-  type Drafter,
-  Predictions,
-  type RequestLimits,
-  TokenHistory,
-} from '@trbench/core';
+import { type Acceptance, DecodeLoop, Draft, type Drafter, Predictions, type RequestLimits, TokenHistory } from '@trbench/core';
 import { BigramModel } from '@trbench/core/testing';
 import { TreeTemplate } from '@trbench/token-recycling';
 import { describe, expect, it } from 'vitest';
@@ -110,17 +102,20 @@ describe('SAM-Decoding[T] drafter', () => {
         const prompt = [1, start];
         for (let i = 0; i < 12; i++) prompt.push((prompt[prompt.length - 1] * 3 + 1) % V);
         const r = loop.generate(Int32Array.from(prompt), { maxNewTokens: 150 });
-        const plain = new DecodeLoop(model, new (class {
-          readonly name = 'ar';
-          readonly maxDraftNodes = 1;
-          readonly topK = 1;
-          readonly wantsPromptPredictions = false;
-          readonly params = {};
-          beginRequest() {}
-          propose() {}
-          observe() {}
-          endRequest() {}
-        })()).generate(Int32Array.from(prompt), { maxNewTokens: 150 });
+        const plain = new DecodeLoop(
+          model,
+          new (class {
+            readonly name = 'ar';
+            readonly maxDraftNodes = 1;
+            readonly topK = 1;
+            readonly wantsPromptPredictions = false;
+            readonly params = {};
+            beginRequest() {}
+            propose() {}
+            observe() {}
+            endRequest() {}
+          })(),
+        ).generate(Int32Array.from(prompt), { maxNewTokens: 150 });
         expect(Array.from(r.tokens)).toEqual(Array.from(plain.tokens));
         tokens += r.tokens.length;
         steps += r.steps;

@@ -72,6 +72,11 @@ export interface SamTrOptions {
   lenBias?: number;
   /** Recorded in `params` (the corpus file or `auto` / `none`). */
   corpusSpec?: string;
+  /**
+   * TR's tree when no chain is drafted; default the authors' 61-node tree. Another template (e.g. TR's
+   * `chain:2`) is a deviation for machines where a 61-node verification costs far more than one token.
+   */
+  template?: TreeTemplate;
 }
 
 // Source indices into SourceCounters (DRAFT_SOURCES order).
@@ -131,7 +136,7 @@ export class SamTrDrafter implements Drafter {
     this.lenThreshold = options.lenThreshold ?? SAM_TR_DEFAULTS.lenThreshold;
     this.lenBias = options.lenBias ?? SAM_TR_DEFAULTS.lenBias;
     this.corpus = options.corpus;
-    this.template = new TreeTemplate('sam-tr-61', SAM_TR_TREE);
+    this.template = options.template ?? new TreeTemplate('sam-tr-61', SAM_TR_TREE);
     this.topK = SAM_TR_DEFAULTS.k;
     this.template.assertFits(this.topK);
     this.matrix = new AdjacencyMatrix(options.vocabSize, this.topK);
@@ -142,6 +147,7 @@ export class SamTrDrafter implements Drafter {
       lenThreshold: this.lenThreshold,
       lenBias: this.lenBias,
       k: this.topK,
+      tree: this.template.name,
       treeNodes: this.template.nodes,
       corpus: options.corpusSpec ?? options.corpus.name,
       staticTokens: options.corpus.tokens,

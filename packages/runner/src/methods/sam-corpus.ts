@@ -41,7 +41,7 @@ export async function loadStaticCorpus(spec: string, ctx: MethodContext, label: 
     try {
       const file = await autoDatastore(opened.model, opened.model.info.vocabSize, opened.resolved.sha256, ctx.signal);
       const store = Datastore.load(file, opened.resolved.sha256);
-      say(`static corpus: ${file} (${store.tokens.length} tokens${twin ? ', stories260K\'s for this twin' : ''})`);
+      say(`static corpus: ${file} (${store.tokens.length} tokens${twin ? ", stories260K's for this twin" : ''})`);
       return new StaticCorpus([store.tokens], { ...options, name: `auto:${file}` });
     } finally {
       opened.model.dispose();

@@ -35,21 +35,39 @@ const VARIANTS: [string, Record<string, unknown>, string][] = [
 ];
 
 beforeAll(async () => {
-  const opened = await openModel({ model: 'stories260K', backend: 'llama.cpp', threads: 1, maxDraftNodes: 61, topK: 8, exposeLogits: true });
+  const opened = await openModel({
+    model: 'stories260K',
+    backend: 'llama.cpp',
+    threads: 1,
+    maxDraftNodes: 61,
+    topK: 8,
+    exposeLogits: true,
+  });
   model = opened.model;
   sha256 = opened.resolved.sha256;
 });
 afterAll(() => model?.dispose());
 
 const make = (method: string, params: Record<string, unknown>) =>
-  createDrafter(method, params, { vocabSize: model.info.vocabSize, modelSha256: sha256, modelName: 'stories260K', modelSpec: 'stories260K', model });
+  createDrafter(method, params, {
+    vocabSize: model.info.vocabSize,
+    modelSha256: sha256,
+    modelName: 'stories260K',
+    modelSpec: 'stories260K',
+    model,
+  });
 
 function jointCounts(drafter: Drafter, context: string, seedBase: number, verifier?: Verifier): Map<string, number> {
   const loop = new DecodeLoop(model, drafter);
   const prompt = model.tokenize(context, true);
   const counts = new Map<string, number>();
   for (let i = 0; i < SAMPLES; i++) {
-    const r = loop.generate(prompt, { maxNewTokens: 2, stopAtEndOfGeneration: false, sampling: { ...SAMPLING, seed: seedBase + i }, verifier });
+    const r = loop.generate(prompt, {
+      maxNewTokens: 2,
+      stopAtEndOfGeneration: false,
+      sampling: { ...SAMPLING, seed: seedBase + i },
+      verifier,
+    });
     const key = Array.from(r.tokens).join(',');
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
@@ -103,7 +121,9 @@ describe('lossless speculative sampling with SAM-Decoding drafts', { timeout: pr
         expect(used[source]?.steps ?? 0, `drafts from ${source}: ${JSON.stringify(used)}`).toBeGreaterThan(SAMPLES / 2);
         const test = gTestHomogeneity(plain, speculative);
         expect(test.categories).toBeGreaterThan(5);
-        console.log(`${method} ${JSON.stringify(params)} ${JSON.stringify(context)}: G = ${test.g.toFixed(2)}, df = ${test.df}, p = ${test.pValue.toFixed(4)}, sources ${JSON.stringify(used)}`);
+        console.log(
+          `${method} ${JSON.stringify(params)} ${JSON.stringify(context)}: G = ${test.g.toFixed(2)}, df = ${test.df}, p = ${test.pValue.toFixed(4)}, sources ${JSON.stringify(used)}`,
+        );
         expect(test.pValue, `G = ${test.g.toFixed(1)}, df = ${test.df}`).toBeGreaterThan(1e-3);
       }
     });
