@@ -23,7 +23,11 @@ registerMethod({
     { flags: '--sam-alpha <x>', description: 'sam: draft 1 + alpha × match length nodes (default 4)', param: 'alpha' },
     { flags: '--sam-k <n>', description: 'sam: static tree: transitions per node and nodes per depth (default 8)', param: 'K' },
     // Shared with sam-tr (the CLI lists a flag once; each method that owns it maps it to its own parameter).
-    { flags: '--sam-len-bias <n>', description: 'sam, sam-tr: static match lengths are reduced by this (sam-tr 5, sam 0)', param: 'lenBias' },
+    {
+      flags: '--sam-len-bias <n>',
+      description: 'sam, sam-tr: static match lengths are reduced by this (sam-tr 5, sam 0)',
+      param: 'lenBias',
+    },
     {
       flags: '--sam-corpus <spec>',
       description: "sam, sam-tr: static corpus: auto (REST's self-sampled corpus), none, a .rest datastore or a JSONL corpus",
