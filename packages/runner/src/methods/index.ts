@@ -5,6 +5,8 @@ import './pld.ts';
 import './lookahead.ts';
 import './rest.ts';
 import './suffix.ts';
+import './sam-tr.ts';
+import './sam.ts';
 import './sps.ts';
 import './ngram-simple.ts';
 import './ngram-map-k.ts';

@@ -41,7 +41,7 @@ export function autoDatastoreFileName(model: Pick<TargetModel, 'backend'>, model
  * The cached self-sampled datastore for this model, built on first use: AUTO_CORPUS.samples stories sampled
  * from BOS at temperature 1 (seeded), as `trbench corpus` + `trbench datastore build` would make it.
  */
-async function autoDatastore(model: TargetModel, vocabSize: number, modelSha256: string, signal?: AbortSignal): Promise<string> {
+export async function autoDatastore(model: TargetModel, vocabSize: number, modelSha256: string, signal?: AbortSignal): Promise<string> {
   const c = AUTO_CORPUS;
   const file = path.join(cacheDir(), 'rest', autoDatastoreFileName(model, modelSha256));
   if (existsSync(file)) return file;
