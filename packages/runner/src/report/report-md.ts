@@ -213,6 +213,15 @@ export function renderTables(summary: Summary): string {
   return out.join('\n\n');
 }
 
+/** The warm-up and where it ran: whether the recorded drafters could have learnt from it. */
+export function warmupText(summary: Pick<Summary, 'warmup' | 'warmupProtocol'>): string {
+  if (summary.warmup === 0) return 'no warm-up';
+  const runs = `warm-up ${summary.warmup} run${summary.warmup === 1 ? '' : 's'} of the first question per method`;
+  return summary.warmupProtocol === 'isolated'
+    ? `${runs} on a separate drafter (protocol \`isolated\`: the recorded drafters start as with no warm-up)`
+    : `${runs} on the recorded drafter (protocol \`spec-bench\`: a stateful drafter keeps what it learnt from them)`;
+}
+
 function environmentLines(summary: Summary): string[] {
   const lines: string[] = [];
   const sessions = summary.sessions;
@@ -241,8 +250,7 @@ export function renderReportMarkdown(summary: Summary, chartFiles: readonly stri
   const out: string[] = [];
   out.push(`# trbench report: ${summary.name}`, '');
   out.push(
-    `Config \`${summary.config.file}\` (hash \`${summary.config.hash.slice(0, 16)}\`), warm-up ${summary.warmup} run${summary.warmup === 1 ? '' : 's'} ` +
-      `of the first question per method, ${summary.repeats} repeat${summary.repeats === 1 ? '' : 's'}, ` +
+    `Config \`${summary.config.file}\` (hash \`${summary.config.hash.slice(0, 16)}\`), ${warmupText(summary)}, ${summary.repeats} repeat${summary.repeats === 1 ? '' : 's'}, ` +
       `${summary.records}/${summary.expectedRecords} question runs recorded${summary.complete ? '' : ' — **incomplete run**'}; ` +
       `${summary.measuredSeconds.toFixed(1)} s measured.`,
     '',

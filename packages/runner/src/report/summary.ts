@@ -1,4 +1,5 @@
 import { type BackendInfo, type PairedSpeedup, pairedSpeedup } from '@trbench/core';
+import type { WarmupProtocol } from '../config/schema.ts';
 import { type DiagnosedDivergence, divergenceKind } from '../generation/lossless.ts';
 import {
   mean,
@@ -122,6 +123,8 @@ export interface Summary {
   expectedRecords: number;
   config: RunManifest['config'];
   warmup: number;
+  /** Where the warm-up ran (`spec-bench` for runs made before the protocol was recorded: that was the only one). */
+  warmupProtocol: WarmupProtocol;
   repeats: number;
   environment: RunManifest['sessions'][number]['environment'] | null;
   sessions: RunManifest['sessions'];
@@ -295,6 +298,7 @@ export function summarize(manifest: RunManifest, records: readonly RunRecord[]):
     expectedRecords,
     config: manifest.config,
     warmup: manifest.warmup,
+    warmupProtocol: manifest.warmupProtocol ?? 'spec-bench',
     repeats: manifest.repeats,
     environment: manifest.sessions[0]?.environment ?? null,
     sessions: manifest.sessions,
