@@ -1,7 +1,7 @@
 import { SUBTASK_LABELS } from '../datasets/spec-bench.ts';
 import { formatDelta } from '../generation/lossless.ts';
 import { renderSpsSection } from './report-sps.ts';
-import { losslessFailures, type MetricRow, OVERALL, type Summary } from './summary.ts';
+import { losslessFailures, type MetricRow, OVERALL, type Summary, variantLabel } from './summary.ts';
 import { fixed, markdownTable } from './table.ts';
 
 /** Column header of a subtask (the paper's short names for Spec-Bench). */
@@ -116,7 +116,7 @@ export function table1(summary: Summary, model: string, dataset: string): string
     .map((v) => {
       const overall = rows.find((r) => r.variant === v.id && r.subtask === OVERALL)!;
       return [
-        v.id,
+        variantLabel(summary, model, v.id),
         ...perSubtask.map((s) => fixed(rows.find((r) => r.variant === v.id && r.subtask === s)?.speedup, 2)),
         fixed(overall.mat, 2),
         fixed(overall.tokensPerSecond, 1),
@@ -155,7 +155,7 @@ function detailsTable(summary: Summary, model: string, dataset: string): string 
     'lossless',
   ];
   const body = rows.map((r) => [
-    r.variant,
+    variantLabel(summary, model, r.variant),
     subtaskLabel(r.subtask),
     String(r.questions),
     String(r.skipped),
@@ -188,7 +188,7 @@ export function timeSplitTable(summary: Summary, model: string, dataset: string)
     const stepMs = t.draftMs + t.forwardMs + t.verifyMs + t.updateMs + t.otherMs;
     const us = (ms: number) => fixed((1000 * ms) / r.steps, 1);
     return [
-      r.variant,
+      variantLabel(summary, model, r.variant),
       us(stepMs),
       us(t.draftMs),
       us(t.forwardMs),

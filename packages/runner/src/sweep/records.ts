@@ -11,6 +11,11 @@ export interface DraftModelIdentity {
   name: string;
   sha256: string;
   backend: BackendInfo;
+  /**
+   * The draft computes the target's function (`isOracleDraft`: both hold the same source weights, e.g. twins of
+   * one source): an oracle draft, not a real one. Absent from records made before it was checked.
+   */
+  oracle?: boolean;
 }
 
 /** One line of `records.jsonl`: one question answered by one method variant in one repeat. */

@@ -3,6 +3,7 @@ import type { ModelSetup, SweepConfig } from '../config/load.ts';
 import type { Question } from '../datasets/types.ts';
 import { type QuestionOutcome, questionSteps, runQuestion } from '../generation/conversation.ts';
 import { compareWithReference, diagnoseDivergence, divergenceKind } from '../generation/lossless.ts';
+import { isOracleDraft } from '../models/draft-model.ts';
 import { openModel } from '../models/open-model.ts';
 import { promptTemplate } from '../models/templates.ts';
 import { type Block, planBlocks, type Unit, unitKey, variantOrder } from './plan.ts';
@@ -47,8 +48,13 @@ export async function openSetup(m: ModelSetup, signal?: AbortSignal): Promise<Ta
   return model;
 }
 
-function draftIdentity(model: TargetModel): DraftModelIdentity {
-  return { name: model.info.name, sha256: model.info.sha256, backend: { ...model.backend } };
+function draftIdentity(draft: TargetModel, target: TargetModel): DraftModelIdentity {
+  return {
+    name: draft.info.name,
+    sha256: draft.info.sha256,
+    backend: { ...draft.backend },
+    oracle: isOracleDraft(target.info, draft.info),
+  };
 }
 
 function sameOutcome(record: RunRecord, outcome: QuestionOutcome): boolean {
@@ -154,6 +160,8 @@ interface Lane {
   /** Requests (turns) this drafter served so far, warm-up included when it ran on this drafter (`spec-bench`). */
   requests: number;
   warmupRuns: number;
+  /** The drafter's draft model, as records name it (checked once per lane). */
+  draftModel?: DraftModelIdentity;
   /** Time spent in this unit's warm-up and questions. */
   ms: number;
 }
@@ -229,6 +237,7 @@ async function runBlock(
         records: [...finished],
         requests: 0,
         warmupRuns: warmQuestion ? config.warmup : 0,
+        ...(created.draftModel ? { draftModel: draftIdentity(created.draftModel, model) } : {}),
         ms: 0,
       };
       // Lanes enter the map before their warm-up so that an interrupted warm-up still disposes the drafter.
@@ -324,7 +333,7 @@ async function runBlock(
           params: unit.variant.params,
           maxNewTokens: maxNew,
           ...(sampling ? { sampling } : {}),
-          ...(lane.drafter.draftModel ? { draftModel: draftIdentity(lane.drafter.draftModel) } : {}),
+          ...(lane.draftModel ? { draftModel: lane.draftModel } : {}),
           drafter: { warm: requestsBefore > 0, requestsBefore, warmupRuns: lane.warmupRuns, warmupProtocol: config.warmupProtocol },
           status: outcome.status,
           ...(outcome.skipReason ? { skipReason: outcome.skipReason } : {}),
