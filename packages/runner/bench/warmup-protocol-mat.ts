@@ -27,7 +27,11 @@ const progress = lineProgress(process.stderr);
 
 /** MAT of every overall row, by `model · dataset · variant`. */
 function mats(summary: Pick<Summary, 'rows'>): Map<string, number> {
-  return new Map(summary.rows.filter((r) => r.subtask === OVERALL).map((r) => [`${r.model} · ${r.dataset} · ${r.variant}`, r.mat]));
+  return new Map(
+    summary.rows
+      .filter((r) => r.subtask === OVERALL && r.mat !== null)
+      .map((r) => [`${r.model} · ${r.dataset} · ${r.variant}`, r.mat as number]),
+  );
 }
 
 const rows: string[][] = [];
