@@ -133,10 +133,15 @@ describe('signals through npx / npm run', () => {
     expect(r.stderr).toMatch(/interrupted \(SIGTERM\) while tuning the TR tree/);
   }, 240_000);
 
-  it("SIGTERM to `npx trbench tune` with dash as npm's script shell: the shell dies, trbench notices its parent is gone", async () => {
-    const r = await signalNpmOnly('npx', ['trbench', 'tune', '--force'], /calibration: 0\/\d+ prompts/, 'SIGTERM', '/bin/dash');
-    expect(r.stderr).toMatch(/interrupted \(SIGTERM\) while tuning the TR tree/);
-  }, 240_000);
+  // Debian's /bin/sh: a shell that does not exec its last command (where there is none, there is nothing to test).
+  it.skipIf(!existsSync('/bin/dash'))(
+    "SIGTERM to `npx trbench tune` with dash as npm's script shell: the shell dies, trbench notices its parent is gone",
+    async () => {
+      const r = await signalNpmOnly('npx', ['trbench', 'tune', '--force'], /calibration: 0\/\d+ prompts/, 'SIGTERM', '/bin/dash');
+      expect(r.stderr).toMatch(/interrupted \(SIGTERM\) while tuning the TR tree/);
+    },
+    240_000,
+  );
 
   it('SIGINT to `npx trbench tune` stops trbench (npm forwards it; exit 130 as a direct Ctrl-C)', async () => {
     const r = await signalNpmOnly('npx', ['trbench', 'tune', '--force'], /calibration: 0\/\d+ prompts/, 'SIGINT');
