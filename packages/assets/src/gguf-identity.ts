@@ -11,6 +11,8 @@ export interface GgufIdentity {
   tokenizerSha256: string;
   /** `trbench.twin.shape` of a twin (its extra layers are identity), null otherwise. */
   twinShape: string | null;
+  /** `trbench.twin.source_sha256` of a twin: the model whose function it computes (stories260K's GGUF), null otherwise. */
+  twinSourceSha256: string | null;
 }
 
 /** Reads the tokenizer fingerprint and trbench's own keys from a GGUF header (the weights are not read). */
@@ -28,10 +30,12 @@ export function readGgufIdentity(path: string): GgufIdentity {
     hash.update('\n');
   }
   const twin = metadata.get('trbench.twin.shape');
+  const source = metadata.get('trbench.twin.source_sha256');
   return {
     path,
     vocabSize: tokens.length,
     tokenizerSha256: hash.digest('hex'),
     twinShape: typeof twin === 'string' ? twin : null,
+    twinSourceSha256: typeof source === 'string' ? source : null,
   };
 }

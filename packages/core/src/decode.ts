@@ -20,6 +20,28 @@ export interface DecodeOptions {
   sampling?: SamplingOptions;
   /** Overrides the verifier (tests use it to plug in deliberately wrong rules as negative controls). */
   verifier?: Verifier;
+  /**
+   * Called after every step's verification and commit with that step's draft, predictions and acceptance
+   * (`trbench generate --trace` writes them). The objects are the loop's own buffers, valid only during the
+   * call. Absent = one null check per step, nothing else.
+   */
+  onStep?: (step: StepView) => void;
+}
+
+/** One verified step, as {@link DecodeOptions.onStep} sees it (the loop's buffers: read them during the call). */
+export interface StepView {
+  /** 0-based step of the request. */
+  index: number;
+  /** The fed tokens in tree order: node 0 is the root (the last committed token), parents before children. */
+  draft: Draft;
+  /** Row i: the target's prediction after node i (argmax and top-k). */
+  predictions: Predictions;
+  /** The accepted path (node indices, root first) and the bonus token. */
+  acceptance: Acceptance;
+  /** Tokens this step committed (accepted drafts + bonus, cut at the stop). */
+  committed: number;
+  /** `drafter.lastDraftSource` after this step's `propose` (absent when the drafter does not set it). */
+  source: string | undefined;
 }
 
 /** {@link DecodeLoop.generateAsync}'s options: the request's, plus how it shares the event loop. */
@@ -41,6 +63,7 @@ interface RequestState {
   root: number;
   produced: number;
   stopReason: StopReason;
+  onStep: ((step: StepView) => void) | undefined;
 }
 
 export type StopReason = 'eos' | 'length' | 'context';
@@ -54,6 +77,16 @@ export interface GenerationResult {
   steps: number;
   /** Tokens committed per step (accepted drafts + bonus); sums to `tokens.length`. */
   acceptLengths: Int32Array;
+  /**
+   * Draft tokens the verifier accepted per step (bonus excluded); length `steps`. Equals `acceptLengths − 1`
+   * except on a final step whose stop (end of generation, the length limit) fell inside the accepted drafts.
+   */
+  acceptedPerStep: Int32Array;
+  /**
+   * Steps per `drafter.lastDraftSource` label (a drafter combining several draft sources sets it in every
+   * `propose`); absent when the drafter never set it.
+   */
+  draftSources?: Record<string, number>;
   /** Draft size (nodes, root included) per step. */
   draftNodes: Int32Array;
   /** Mean accepted tokens per step (MAT). */
@@ -87,6 +120,9 @@ export class DecodeLoop {
   private readonly history = new TokenHistory();
   private readonly log = new StepLog();
   private readonly trace = new CommitTrace();
+  /** Steps per draft source label of the request in flight (labels are few: set() on a known key allocates nothing). */
+  private readonly sources = new Map<string, number>();
+  private readonly stepView: StepView;
   private promptPredictions: Predictions | null = null;
   private readonly greedy = new GreedyVerifier();
   private sampler: SpeculativeSamplingVerifier | null = null;
@@ -108,7 +144,25 @@ export class DecodeLoop {
     this.draft = new Draft(drafter.maxDraftNodes);
     this.predictions = new Predictions(drafter.maxDraftNodes, model.topK);
     this.acceptance = new Acceptance(drafter.maxDraftNodes);
-    this.run = { maxNew: 0, stopAtEog: true, verifier: this.greedy, t0: 0, tPrefill: 0, root: 0, produced: 0, stopReason: 'length' };
+    this.run = {
+      maxNew: 0,
+      stopAtEog: true,
+      verifier: this.greedy,
+      t0: 0,
+      tPrefill: 0,
+      root: 0,
+      produced: 0,
+      stopReason: 'length',
+      onStep: undefined,
+    };
+    this.stepView = {
+      index: 0,
+      draft: this.draft,
+      predictions: this.predictions,
+      acceptance: this.acceptance,
+      committed: 0,
+      source: undefined,
+    };
   }
 
   private verifierFor(sampling: SamplingOptions | undefined): Verifier {
@@ -160,6 +214,8 @@ export class DecodeLoop {
     run.stopAtEog = options.stopAtEndOfGeneration ?? true;
     run.verifier = options.verifier ?? this.verifierFor(options.sampling);
     run.verifier.begin(options.sampling?.seed ?? 0);
+    run.onStep = options.onStep;
+    this.sources.clear();
     run.t0 = performance.now();
 
     history.begin(prompt, maxNew);
@@ -201,6 +257,8 @@ export class DecodeLoop {
     const tStep = performance.now();
     draft.reset(run.root);
     drafter.propose(history, draft);
+    const source = drafter.lastDraftSource;
+    if (source !== undefined) this.sources.set(source, (this.sources.get(source) ?? 0) + 1);
     if (committed + draft.maxDepth >= contextSize) draft.truncateToDepth(contextSize - 1 - committed);
     const tDrafted = performance.now();
     model.evaluate(draft, predictions);
@@ -230,10 +288,18 @@ export class DecodeLoop {
     }
     const s = log.steps++;
     log.acceptLengths[s] = committedThisStep;
+    log.acceptedDrafts[s] = acceptance.length - 1;
     log.draftNodes[s] = draft.count;
     log.draftMs[s] = tDrafted - tStep;
     log.forwardMs[s] = tEvaluated - tDrafted;
     log.verifyMs[s] = tVerified - tEvaluated;
+    if (run.onStep) {
+      const view = this.stepView;
+      view.index = s;
+      view.committed = committedThisStep;
+      view.source = source;
+      run.onStep(view);
+    }
     // The TR reference breaks before its update when the stop (EOS or the length limit) falls inside
     // the accepted drafts, and updates first when the request ends at the bonus token.
     const tBeforeUpdate = performance.now();
@@ -262,6 +328,8 @@ export class DecodeLoop {
       stopReason,
       steps,
       acceptLengths,
+      acceptedPerStep: log.acceptedDrafts.slice(0, steps),
+      ...(this.sources.size > 0 ? { draftSources: Object.fromEntries(this.sources) } : {}),
       draftNodes: log.draftNodes.slice(0, steps),
       meanAcceptedTokens: meanAcceptedTokens(acceptLengths),
       trace: this.trace.snapshot(),

@@ -45,6 +45,12 @@ export interface Drafter {
   readonly params: Readonly<Record<string, unknown>>;
   /** A second model the drafter runs (draft-model speculation); its identity is recorded with results. */
   readonly draftModel?: TargetModel;
+  /**
+   * What drafted the last `propose`, for a drafter that combines several draft sources: a short label set in
+   * every `propose` (e.g. `sam-dynamic`, `tr-tree`, `none`). The decode loop counts it per request
+   * (`GenerationResult.draftSources`) and `trbench generate --trace` writes it per step; absent = not told.
+   */
+  lastDraftSource?: string;
 
   /**
    * Called once per request after prefill. `promptPredictions` (only when `wantsPromptPredictions`) has

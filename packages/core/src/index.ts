@@ -1,7 +1,14 @@
 export { AutoregressiveDrafter } from './autoregressive.ts';
 export { CommitTrace, type CommitTraceData, NO_RUNNER_UP } from './commit-trace.ts';
 export { type CostCurve, costAt, measureCostCurve, nonDecreasing } from './cost-curve.ts';
-export { type AsyncDecodeOptions, DecodeLoop, type DecodeOptions, type GenerationResult, type StopReason } from './decode.ts';
+export {
+  type AsyncDecodeOptions,
+  DecodeLoop,
+  type DecodeOptions,
+  type GenerationResult,
+  type StepView,
+  type StopReason,
+} from './decode.ts';
 export {
   classifyDivergence,
   type DivergenceKind,

@@ -2,6 +2,8 @@
 export class StepLog {
   steps = 0;
   acceptLengths: Int32Array;
+  /** Draft tokens the verifier accepted per step (bonus excluded; the final step may commit fewer, cut at the stop). */
+  acceptedDrafts: Int32Array;
   draftNodes: Int32Array;
   draftMs: Float64Array;
   forwardMs: Float64Array;
@@ -11,6 +13,7 @@ export class StepLog {
 
   constructor(capacity = 1024) {
     this.acceptLengths = new Int32Array(capacity);
+    this.acceptedDrafts = new Int32Array(capacity);
     this.draftNodes = new Int32Array(capacity);
     this.draftMs = new Float64Array(capacity);
     this.forwardMs = new Float64Array(capacity);
@@ -32,6 +35,7 @@ export class StepLog {
       return b;
     };
     this.acceptLengths = grow(this.acceptLengths);
+    this.acceptedDrafts = grow(this.acceptedDrafts);
     this.draftNodes = grow(this.draftNodes);
     this.draftMs = grow(this.draftMs);
     this.forwardMs = grow(this.forwardMs);

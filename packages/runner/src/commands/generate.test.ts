@@ -40,6 +40,7 @@ describe('trbench generate', () => {
       'text',
       'newTokens',
       'steps',
+      'acceptedPerStep',
       'meanAcceptedTokens',
       'wallMs',
     ]) {
@@ -49,6 +50,7 @@ describe('trbench generate', () => {
     expect(out.model.stopTokens).toEqual([1, 2]);
     expect(out.backend.name).toBe('llama.cpp');
     expect([out.newTokens, out.steps, out.promptTokens, out.meanAcceptedTokens]).toEqual([60, 60, 1, 1]);
+    expect(out.acceptedPerStep).toEqual(new Array(60).fill(0));
     expect(out.environment.node).toBe(process.version);
   });
 

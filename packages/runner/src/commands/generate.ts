@@ -1,7 +1,9 @@
+import { fromUserFolder } from '@trbench/assets';
 import { TrbenchError, validateSampling } from '@trbench/core';
 import { type Command, Option } from 'commander';
 import { type GenerateReport, renderGenerateText, runGenerate, wantsColor } from '../generation/generate.ts';
 import { formatDelta } from '../generation/lossless.ts';
+import { DEFAULT_TRACE_TOPK, StepTraceWriter } from '../generation/step-trace.ts';
 import { allMethodFlags, getMethod, methodNames, parseFlagValue, parseMethodParams } from '../methods/index.ts';
 import { openModel, parseBackend, parseRank } from '../models/open-model.ts';
 import { numberOption, positiveInt, runCommand } from './cli-helpers.ts';
@@ -39,7 +41,12 @@ export function registerGenerateCommand(program: Command): void {
       'also run plain decoding and report whether the tokens are identical; a divergence is diagnosed as numeric (a floating-point tie flip) or logic (a bug, exit 3)',
     )
     .option('--strict-numerics', 'with --check-lossless: a numeric divergence fails too (exit 3)')
-    .option('--json', 'print one JSON object instead of text');
+    .option('--json', 'print one JSON object instead of text')
+    .option(
+      '--trace <file>',
+      "write every step of the method's run to FILE, one JSON line each: fed tokens (tree order) and parents, the accepted path, the bonus token, the target's top-k ids at every fed position, the draft source",
+    )
+    .option('--trace-topk <k>', 'with --trace: top-k ids written per fed position', String(DEFAULT_TRACE_TOPK));
   for (const flag of allMethodFlags()) generate.addOption(new Option(flag.flags, flag.description));
 
   generate.action((opts: Record<string, unknown>) =>
@@ -68,6 +75,10 @@ export function registerGenerateCommand(program: Command): void {
         seed: numberOption('--seed', opts.seed as string),
       });
       const needs = method.requirements(params);
+      const traceTopK = positiveInt('--trace-topk', opts.traceTopk as string);
+      if (opts.trace === undefined && generate.getOptionValueSource('traceTopk') === 'cli')
+        throw new TrbenchError('--trace-topk needs --trace FILE');
+      const trace = opts.trace === undefined ? undefined : new StepTraceWriter(fromUserFolder(String(opts.trace)), traceTopK);
       const { model, resolved } = await openModel({
         model: String(opts.model),
         backend,
@@ -75,7 +86,8 @@ export function registerGenerateCommand(program: Command): void {
         device: opts.device as string | undefined,
         maxDraftNodes: needs.maxDraftNodes,
         // A lossless check diagnoses a divergence from the target's top-2 at each committed token.
-        topK: opts.checkLossless ? Math.max(2, needs.topK) : needs.topK,
+        // --trace writes the target's top-k at every fed position (the model ranks that many; tokens are unchanged).
+        topK: Math.max(opts.checkLossless ? 2 : 1, trace ? traceTopK : 1, needs.topK),
         contextSize,
         exposeLogits: sampling.temperature > 0,
         signal,
@@ -101,6 +113,7 @@ export function registerGenerateCommand(program: Command): void {
           maxNewTokens,
           checkLossless: Boolean(opts.checkLossless),
           sampling,
+          trace,
         });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(report)}\n`);

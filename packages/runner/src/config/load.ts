@@ -13,7 +13,7 @@ import type { TemplateName } from '../models/templates.ts';
 import { formatPath, issueLines } from '../validation.ts';
 import { hashOf } from './canonical-json.ts';
 import { expandGrid, variantId } from './grid.ts';
-import { type ConfigFile, configSchema, type DatasetEntry } from './schema.ts';
+import { type ConfigFile, configSchema, type DatasetEntry, type WarmupProtocol } from './schema.ts';
 
 /** A model of the sweep, resolved to a file, with the largest draft and top-k any variant needs. */
 export interface ModelSetup {
@@ -72,6 +72,8 @@ export interface SweepConfig {
   name: string;
   description?: string;
   warmup: number;
+  /** Where the warm-up runs (see the schema's `warmupProtocol`). */
+  warmupProtocol: WarmupProtocol;
   repeats: number;
   /** A numeric divergence fails the run too (`strictNumerics`). */
   strictNumerics: boolean;
@@ -337,6 +339,8 @@ export async function loadSweepConfig(file: string, options: LoadOptions = {}): 
 
   const normalised = {
     warmup: config.warmup,
+    // Only with a warm-up (it changes nothing without one), so warm-up-free configs keep their hash.
+    ...(config.warmup > 0 ? { warmupProtocol: config.warmupProtocol } : {}),
     repeats: config.repeats,
     models: models.map((m) => ({
       id: m.id,
@@ -364,6 +368,7 @@ export async function loadSweepConfig(file: string, options: LoadOptions = {}): 
     name: config.name ?? path.basename(abs).replace(/\.(ya?ml|json)$/, ''),
     description: config.description,
     warmup: config.warmup,
+    warmupProtocol: config.warmupProtocol,
     repeats: config.repeats,
     strictNumerics: config.strictNumerics,
     models,

@@ -93,6 +93,10 @@ const methodEntry = z
   })
   .strict();
 
+/** Where the warm-up runs: on a separate drafter (`isolated`) or on the recorded one (`spec-bench`). */
+export const WARMUP_PROTOCOLS = ['isolated', 'spec-bench'] as const;
+export type WarmupProtocol = (typeof WARMUP_PROTOCOLS)[number];
+
 /** The file format of `configs/*.yaml` (structure only; method parameters are checked by each method). */
 export const configSchema = z
   .object({
@@ -102,6 +106,14 @@ export const configSchema = z
     maxNewTokens: z.int().min(1).default(256),
     /** Unrecorded runs of the first question before each method's timed loop (Spec-Bench: 3). */
     warmup: z.int().min(0).default(3),
+    /**
+     * Where the warm-up runs. `isolated` (default): on a separate drafter from the same factory, thrown away,
+     * so the recorded runs see exactly the drafter state of `warmup: 0` (a stateful drafter — TR's hot matrix,
+     * SuffixDecoding's global tree, an n-gram server slot — learns nothing from it). `spec-bench`: on the
+     * recorded drafter, as Spec-Bench does: the first question's answer is then in its state before it is
+     * measured. Part of the config hash when `warmup` > 0.
+     */
+    warmupProtocol: z.enum(WARMUP_PROTOCOLS).default('isolated'),
     /** Independent passes (fresh drafter, warm-up, whole dataset); Spec-Bench reports the mean of 3. */
     repeats: z.int().min(1).default(1),
     /**

@@ -31,6 +31,28 @@ export interface QuestionOutcome {
   turns: TurnOutcome[];
   /** Per turn: its prompt ids and the target's top-2 per committed token (diagnoses a divergence; never recorded). */
   evidence: TurnEvidence[];
+  /** Per turn: accepted draft tokens per step (bonus excluded) and the steps per draft source, when the drafter names them. */
+  stepsOf: TurnSteps[];
+}
+
+/** Every step of one turn, as the decode loop recorded it. */
+export interface TurnSteps {
+  acceptedPerStep: Int32Array;
+  draftSources?: Record<string, number>;
+}
+
+/** A question's steps over all its turns: `acceptedPerStep` concatenated (length = steps), `draftSources` summed. */
+export function questionSteps(turns: readonly TurnSteps[]): { acceptedPerStep: number[]; draftSources?: Record<string, number> } {
+  const acceptedPerStep: number[] = [];
+  let draftSources: Record<string, number> | undefined;
+  for (const t of turns) {
+    for (const a of t.acceptedPerStep) acceptedPerStep.push(a);
+    if (t.draftSources) {
+      draftSources ??= {};
+      for (const [label, n] of Object.entries(t.draftSources)) draftSources[label] = (draftSources[label] ?? 0) + n;
+    }
+  }
+  return draftSources ? { acceptedPerStep, draftSources } : { acceptedPerStep };
 }
 
 /**
@@ -52,6 +74,7 @@ export async function runQuestion(
   const answers: string[] = [];
   const turns: TurnOutcome[] = [];
   const evidence: TurnEvidence[] = [];
+  const stepsOf: TurnSteps[] = [];
   for (let t = 0; t < question.turns.length; t++) {
     const prompt = model.tokenize(template.render(question.turns.slice(0, t + 1), answers), true);
     if (prompt.length >= contextSize) {
@@ -60,6 +83,7 @@ export async function runQuestion(
         skipReason: `turn ${t + 1} prompt has ${prompt.length} tokens; the context holds ${contextSize}`,
         turns,
         evidence,
+        stepsOf,
       };
     }
     // CPU time next to wall time: on a shared machine the wall clock also counts waiting for a core, which
@@ -84,8 +108,13 @@ export async function runQuestion(
       recount: answer === '' ? 0 : model.tokenize(answer, false).length,
     });
     evidence.push({ prompt, trace: result.trace });
+    stepsOf.push(
+      result.draftSources
+        ? { acceptedPerStep: result.acceptedPerStep, draftSources: result.draftSources }
+        : { acceptedPerStep: result.acceptedPerStep },
+    );
   }
-  return { status: 'done', turns, evidence };
+  return { status: 'done', turns, evidence, stepsOf };
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 } from '@trbench/core';
 import { captureEnvironment, type Environment } from '../env/environment.ts';
 import { type DiagnosedDivergence, type DivergenceSide, diagnoseDivergence, firstDifference } from './lossless.ts';
+import type { StepTraceWriter } from './step-trace.ts';
 
 export { firstDifference };
 
@@ -30,6 +31,10 @@ export interface GenerateReport {
   newTokens: number;
   stopReason: GenerationResult['stopReason'];
   steps: number;
+  /** Draft tokens the verifier accepted at each step (bonus excluded); its length is `steps`. */
+  acceptedPerStep: number[];
+  /** Steps per `Drafter.lastDraftSource` label; only for a drafter that names its draft sources. */
+  draftSources?: Record<string, number>;
   meanAcceptedTokens: number;
   wallMs: number;
   timing: GenerationResult['timing'];
@@ -63,6 +68,8 @@ export interface GenerateRequest {
   sampling?: SamplingOptions;
   /** Stops decoding at its next step (InterruptedError). */
   signal?: AbortSignal;
+  /** `--trace`: every step of the method's run, one JSON line each (written when the run is done). */
+  trace?: StepTraceWriter;
 }
 
 /** Runs one prompt through the decode loop (and plain decoding when checking losslessness). */
@@ -76,8 +83,14 @@ export async function runGenerate(req: GenerateRequest): Promise<GenerateReport>
   }
   const promptIds = model.tokenize(req.prompt, true);
   const result = await describeInterruption('generating', 'nothing was written', () =>
-    new DecodeLoop(model, drafter).generateAsync(promptIds, { maxNewTokens: req.maxNewTokens, sampling: req.sampling, signal: req.signal }),
+    new DecodeLoop(model, drafter).generateAsync(promptIds, {
+      maxNewTokens: req.maxNewTokens,
+      sampling: req.sampling,
+      signal: req.signal,
+      onStep: req.trace?.onStep,
+    }),
   );
+  req.trace?.write();
   const report: GenerateReport = {
     method: drafter.name,
     params: drafter.params,
@@ -92,6 +105,8 @@ export async function runGenerate(req: GenerateRequest): Promise<GenerateReport>
     newTokens: result.tokens.length,
     stopReason: result.stopReason,
     steps: result.steps,
+    acceptedPerStep: Array.from(result.acceptedPerStep),
+    ...(result.draftSources ? { draftSources: result.draftSources } : {}),
     meanAcceptedTokens: result.meanAcceptedTokens,
     wallMs: result.timing.totalMs,
     timing: result.timing,

@@ -65,4 +65,6 @@ registerMethod({
       throw err;
     }
   },
+  // Every request resets the draft model's cache and re-prefills it (SpsDrafter.beginRequest): no state survives.
+  carriesState: () => false,
 });

@@ -23,6 +23,18 @@ export interface DraftModelRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * Whether a draft model computes the target's function — an oracle draft, not a real one: both hold the same
+ * source weights (the same file, twins of the same source, or a twin and its source; a twin computes its
+ * source's function up to its own precision). Its acceptance is what a perfect cheap draft would give, so
+ * reports name it. A quantized or layer-dropped copy (`stories260K:q8_0`, `self:layers=…`) is a model of
+ * its own (`trbench.derived.from`, its own sha256) and is not one.
+ */
+export function isOracleDraft(target: { path: string; sha256: string }, draft: { path: string; sha256: string }): boolean {
+  const source = (m: { path: string; sha256: string }) => readGgufIdentity(m.path).twinSourceSha256 ?? m.sha256;
+  return source(target) === source(draft);
+}
+
 /** The runner's backend name of an opened model (`onnxruntime` is opened as `onnx`). */
 function backendOf(model: TargetModel): { backend: BackendName; device: string } {
   const b = model.backend;

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { Chart, type ChartConfiguration, type Plugin, registerables } from 'chart.js';
 import { subtaskLabel } from './report-md.ts';
-import { type MetricRow, OVERALL, type Summary } from './summary.ts';
+import { type MetricRow, OVERALL, type Summary, variantLabel } from './summary.ts';
 
 const FONT = 'DejaVu Sans';
 const WIDTH = 1000;
@@ -271,7 +271,7 @@ function speedupChart(summary: Summary, model: string, dataset: string, rows: Me
       {
         type: 'bar',
         data: {
-          labels: variants.map((v) => v.id),
+          labels: variants.map((v) => variantLabel(summary, model, v.id)),
           datasets: [
             {
               label: 'speedup',
@@ -306,7 +306,11 @@ function speedupChart(summary: Summary, model: string, dataset: string, rows: Me
       type: 'bar',
       data: {
         labels: shown.map((s) => (s === OVERALL ? 'Overall' : subtaskLabel(s))),
-        datasets: variants.map((v, i) => ({ label: v.id, data: values[i], backgroundColor: colorOf(summary, v.id) })),
+        datasets: variants.map((v, i) => ({
+          label: variantLabel(summary, model, v.id),
+          data: values[i],
+          backgroundColor: colorOf(summary, v.id),
+        })),
       },
       options: {
         plugins: { ...title(`Speedup over AR by subtask — ${model} · ${dataset}`, subtitle) },
@@ -326,7 +330,7 @@ function matChart(summary: Summary, model: string, dataset: string, rows: Metric
     {
       type: 'bar',
       data: {
-        labels: overall.map((r) => r.variant),
+        labels: overall.map((r) => variantLabel(summary, model, r.variant)),
         datasets: [{ label: 'MAT', data: overall.map((r) => r.mat), backgroundColor: overall.map((r) => colorOf(summary, r.variant)) }],
       },
       options: {
@@ -366,7 +370,7 @@ function acceptanceChart(summary: Summary, model: string, dataset: string, rows:
     data: {
       labels: lengths.map((n) => `≥ ${n}`),
       datasets: overall.map((r) => ({
-        label: r.variant,
+        label: variantLabel(summary, model, r.variant),
         data: lengths.map((n) => atLeast(r, n)),
         borderColor: colorOf(summary, r.variant),
         backgroundColor: colorOf(summary, r.variant),

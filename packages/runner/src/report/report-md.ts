@@ -1,7 +1,7 @@
 import { SUBTASK_LABELS } from '../datasets/spec-bench.ts';
 import { formatDelta } from '../generation/lossless.ts';
 import { renderSpsSection } from './report-sps.ts';
-import { losslessFailures, type MetricRow, OVERALL, type Summary } from './summary.ts';
+import { losslessFailures, type MetricRow, OVERALL, type Summary, variantLabel } from './summary.ts';
 import { fixed, markdownTable } from './table.ts';
 
 /** Column header of a subtask (the paper's short names for Spec-Bench). */
@@ -116,7 +116,7 @@ export function table1(summary: Summary, model: string, dataset: string): string
     .map((v) => {
       const overall = rows.find((r) => r.variant === v.id && r.subtask === OVERALL)!;
       return [
-        v.id,
+        variantLabel(summary, model, v.id),
         ...perSubtask.map((s) => fixed(rows.find((r) => r.variant === v.id && r.subtask === s)?.speedup, 2)),
         fixed(overall.mat, 2),
         fixed(overall.tokensPerSecond, 1),
@@ -155,7 +155,7 @@ function detailsTable(summary: Summary, model: string, dataset: string): string 
     'lossless',
   ];
   const body = rows.map((r) => [
-    r.variant,
+    variantLabel(summary, model, r.variant),
     subtaskLabel(r.subtask),
     String(r.questions),
     String(r.skipped),
@@ -188,7 +188,7 @@ export function timeSplitTable(summary: Summary, model: string, dataset: string)
     const stepMs = t.draftMs + t.forwardMs + t.verifyMs + t.updateMs + t.otherMs;
     const us = (ms: number) => fixed((1000 * ms) / r.steps, 1);
     return [
-      r.variant,
+      variantLabel(summary, model, r.variant),
       us(stepMs),
       us(t.draftMs),
       us(t.forwardMs),
@@ -211,6 +211,15 @@ export function renderTables(summary: Summary): string {
     }
   }
   return out.join('\n\n');
+}
+
+/** The warm-up and where it ran: whether the recorded drafters could have learnt from it. */
+export function warmupText(summary: Pick<Summary, 'warmup' | 'warmupProtocol'>): string {
+  if (summary.warmup === 0) return 'no warm-up';
+  const runs = `warm-up ${summary.warmup} run${summary.warmup === 1 ? '' : 's'} of the first question per method`;
+  return summary.warmupProtocol === 'isolated'
+    ? `${runs} on a separate drafter (protocol \`isolated\`: the recorded drafters start as with no warm-up)`
+    : `${runs} on the recorded drafter (protocol \`spec-bench\`: a stateful drafter keeps what it learnt from them)`;
 }
 
 function environmentLines(summary: Summary): string[] {
@@ -241,8 +250,7 @@ export function renderReportMarkdown(summary: Summary, chartFiles: readonly stri
   const out: string[] = [];
   out.push(`# trbench report: ${summary.name}`, '');
   out.push(
-    `Config \`${summary.config.file}\` (hash \`${summary.config.hash.slice(0, 16)}\`), warm-up ${summary.warmup} run${summary.warmup === 1 ? '' : 's'} ` +
-      `of the first question per method, ${summary.repeats} repeat${summary.repeats === 1 ? '' : 's'}, ` +
+    `Config \`${summary.config.file}\` (hash \`${summary.config.hash.slice(0, 16)}\`), ${warmupText(summary)}, ${summary.repeats} repeat${summary.repeats === 1 ? '' : 's'}, ` +
       `${summary.records}/${summary.expectedRecords} question runs recorded${summary.complete ? '' : ' — **incomplete run**'}; ` +
       `${summary.measuredSeconds.toFixed(1)} s measured.`,
     '',

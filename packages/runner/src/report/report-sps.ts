@@ -1,5 +1,5 @@
 import { parseTemplate } from '@trbench/token-recycling';
-import { type MetricRow, OVERALL, type Summary } from './summary.ts';
+import { type MetricRow, ORACLE_DRAFT, OVERALL, type Summary, variantLabel } from './summary.ts';
 import { fixed, markdownTable } from './table.ts';
 
 /**
@@ -62,7 +62,7 @@ export function renderSpsSection(summary: Summary): string[] {
         const rates = acceptanceByPosition(r.acceptHistogram, positionsOf(r));
         const stepMs = r.time.totalMs - r.time.prefillMs;
         return [
-          r.variant,
+          variantLabel(summary, m.id, r.variant),
           String(p.draftModel ?? draft?.name ?? '–'),
           (r.draftModels ?? []).map((x) => x.sha256.slice(0, 12)).join(', ') || '–',
           draft ? `${draft.backend.name}, ${draft.backend.device}, ${draft.backend.threads} thr` : '–',
@@ -79,6 +79,7 @@ export function renderSpsSection(summary: Summary): string[] {
   }
   out.push(
     "- **αi**: acceptance rate of draft position i (chain index, or tree depth) given position i − 1 was accepted, pooled over every step. A request's last step, cut at the new-token limit or by EOS, counts as stopping where it was cut, so even a draft identical to the target shows a little below 1 at the positions where the cuts fall.",
+    `- **${ORACLE_DRAFT}**: the draft model computes the target's function (both hold the same source weights, e.g. twins of stories260K): its acceptance is what a perfect cheap draft would give, not what a real draft gets.`,
     "- **draft % of steps**: the draft model's time (its catch-up, drafting forwards and rollback) as a share of the decode steps' wall time (prefill excluded; the draft model's own prompt prefill counts as prefill).",
     '',
   );

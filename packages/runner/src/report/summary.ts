@@ -1,4 +1,5 @@
 import { type BackendInfo, type PairedSpeedup, pairedSpeedup } from '@trbench/core';
+import type { WarmupProtocol } from '../config/schema.ts';
 import { type DiagnosedDivergence, divergenceKind } from '../generation/lossless.ts';
 import {
   mean,
@@ -122,6 +123,8 @@ export interface Summary {
   expectedRecords: number;
   config: RunManifest['config'];
   warmup: number;
+  /** Where the warm-up ran (`spec-bench` for runs made before the protocol was recorded: that was the only one). */
+  warmupProtocol: WarmupProtocol;
   repeats: number;
   environment: RunManifest['sessions'][number]['environment'] | null;
   sessions: RunManifest['sessions'];
@@ -251,6 +254,27 @@ function metricRow(
   };
 }
 
+/** What reports call a draft model that computes the target's function. */
+export const ORACLE_DRAFT = 'oracle draft';
+
+/**
+ * Whether a variant drafts with an oracle draft on `model`: its records say so (`draftModel.oracle`), or,
+ * for records made before that was checked, the draft and the target are both stories260K or twins of it
+ * (every twin trbench builds computes stories260K's function).
+ */
+export function usesOracleDraft(summary: Pick<Summary, 'rows' | 'models'>, model: string, variant: string): boolean {
+  const spec = summary.models.find((m) => m.id === model)?.spec ?? model;
+  const sameFunction = (name: string) => /^(twin:|stories260K$)/.test(name) && /^(twin:|stories260K$)/.test(spec) && name !== spec;
+  return summary.rows.some(
+    (r) => r.model === model && r.variant === variant && (r.draftModels ?? []).some((d) => d.oracle ?? sameFunction(d.name)),
+  );
+}
+
+/** A variant's name in tables and charts: its id, marked when it drafts with an oracle draft on `model`. */
+export function variantLabel(summary: Pick<Summary, 'rows' | 'models'>, model: string, variant: string): string {
+  return usesOracleDraft(summary, model, variant) ? `${variant} (${ORACLE_DRAFT})` : variant;
+}
+
 function draftModelsOf(records: readonly RunRecord[]): Pick<MetricRow, 'draftModels'> {
   const bySha = new Map<string, DraftModelIdentity>();
   for (const r of records) if (r.draftModel && !bySha.has(r.draftModel.sha256)) bySha.set(r.draftModel.sha256, r.draftModel);
@@ -295,6 +319,7 @@ export function summarize(manifest: RunManifest, records: readonly RunRecord[]):
     expectedRecords,
     config: manifest.config,
     warmup: manifest.warmup,
+    warmupProtocol: manifest.warmupProtocol ?? 'spec-bench',
     repeats: manifest.repeats,
     environment: manifest.sessions[0]?.environment ?? null,
     sessions: manifest.sessions,

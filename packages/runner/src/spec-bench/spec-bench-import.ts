@@ -117,7 +117,7 @@ function foreignRecord(
     method,
     params: {},
     maxNewTokens: 0,
-    drafter: { warm: true, requestsBefore: 0, warmupRuns: SPEC_BENCH_WARMUP },
+    drafter: { warm: true, requestsBefore: 0, warmupRuns: SPEC_BENCH_WARMUP, warmupProtocol: 'spec-bench' },
     status: 'done',
     turns,
     newTokens: c.new_tokens.reduce((s, x) => s + x, 0),
@@ -305,6 +305,7 @@ export function importSpecBench(options: ImportOptions): { dir: string; summary:
     createdAt: new Date().toISOString(),
     config: { file: `spec-bench import (${from.length} files)`, hash: hashOf(normalised), normalised },
     warmup: provenanced && !foreign ? first.drafter.warmupRuns : SPEC_BENCH_WARMUP,
+    warmupProtocol: provenanced && !foreign ? (first.drafter.warmupProtocol ?? 'spec-bench') : 'spec-bench',
     repeats,
     models: models.map((id) => {
       const r = records.find((x) => x.model === id)!;

@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, statSync, tru
 import { blameFile } from '@trbench/assets';
 import type { BackendInfo, SamplingOptions } from '@trbench/core';
 import { TrbenchError } from '@trbench/core';
+import type { WarmupProtocol } from '../config/schema.ts';
 import type { TurnOutcome } from '../generation/conversation.ts';
 import type { DiagnosedDivergence, Divergence } from '../generation/lossless.ts';
 
@@ -10,6 +11,11 @@ export interface DraftModelIdentity {
   name: string;
   sha256: string;
   backend: BackendInfo;
+  /**
+   * The draft computes the target's function (`isOracleDraft`: both hold the same source weights, e.g. twins of
+   * one source): an oracle draft, not a real one. Absent from records made before it was checked.
+   */
+  oracle?: boolean;
 }
 
 /** One line of `records.jsonl`: one question answered by one method variant in one repeat. */
@@ -40,14 +46,25 @@ export interface RunRecord {
   sampling?: SamplingOptions;
   /** The draft model of draft-model speculation (`sps`): what ran, on which engine. */
   draftModel?: DraftModelIdentity;
-  /** Drafter state when this question started: requests it served before (warm-up turns included). */
-  drafter: { warm: boolean; requestsBefore: number; warmupRuns: number };
+  /**
+   * Drafter state when this question started: requests it served before (warm-up turns included only under
+   * `warmupProtocol: spec-bench`, where the warm-up runs on the recorded drafter). `warmupProtocol` is absent
+   * from records made before it existed (they ran the warm-up on the recorded drafter: `spec-bench`).
+   */
+  drafter: { warm: boolean; requestsBefore: number; warmupRuns: number; warmupProtocol?: WarmupProtocol };
   status: 'done' | 'skipped';
   skipReason?: string;
   turns: TurnOutcome[];
   /** Sums over turns. */
   newTokens: number;
   steps: number;
+  /**
+   * Draft tokens the verifier accepted at each step, over all turns in order (bonus excluded; length =
+   * `steps`, split by `turns[i].steps`). Absent from records made before trbench recorded it.
+   */
+  acceptedPerStep?: number[];
+  /** Steps per draft source label (`Drafter.lastDraftSource`), only for a drafter that names its sources. */
+  draftSources?: Record<string, number>;
   wallMs: number;
   /** Process CPU time (user + system) over the turns' decoding; absent from records made before it was measured. */
   cpuMs?: number;

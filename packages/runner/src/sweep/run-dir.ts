@@ -3,6 +3,7 @@ import path from 'node:path';
 import { repoRoot, writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import type { SweepConfig } from '../config/load.ts';
+import type { WarmupProtocol } from '../config/schema.ts';
 import type { Environment } from '../env/environment.ts';
 import type { Hardware } from '../env/hardware.ts';
 import { planBlocks } from './plan.ts';
@@ -29,6 +30,8 @@ export interface RunManifest {
   /** `strictNumerics`: the config makes numeric divergences fail the run (absent = false). */
   config: { file: string; hash: string; normalised: Record<string, unknown>; strictNumerics?: boolean };
   warmup: number;
+  /** Where the warm-up ran; absent in runs made before it was chosen (they ran it on the recorded drafter: `spec-bench`). */
+  warmupProtocol?: WarmupProtocol;
   repeats: number;
   models: {
     id: string;
@@ -76,6 +79,7 @@ export function manifestOf(config: SweepConfig, name: string, shard?: ShardSpec)
       ...(config.strictNumerics ? { strictNumerics: true } : {}),
     },
     warmup: config.warmup,
+    warmupProtocol: config.warmupProtocol,
     repeats: config.repeats,
     models: config.models.map((m) => ({
       id: m.id,

@@ -1,8 +1,9 @@
 import { DecodeLoop, type Drafter, type TargetModel, TrbenchError, yieldToEventLoop } from '@trbench/core';
 import type { ModelSetup, SweepConfig } from '../config/load.ts';
 import type { Question } from '../datasets/types.ts';
-import { type QuestionOutcome, runQuestion } from '../generation/conversation.ts';
+import { type QuestionOutcome, questionSteps, runQuestion } from '../generation/conversation.ts';
 import { compareWithReference, diagnoseDivergence, divergenceKind } from '../generation/lossless.ts';
+import { isOracleDraft } from '../models/draft-model.ts';
 import { openModel } from '../models/open-model.ts';
 import { promptTemplate } from '../models/templates.ts';
 import { type Block, planBlocks, type Unit, unitKey, variantOrder } from './plan.ts';
@@ -47,8 +48,13 @@ export async function openSetup(m: ModelSetup, signal?: AbortSignal): Promise<Ta
   return model;
 }
 
-function draftIdentity(model: TargetModel): DraftModelIdentity {
-  return { name: model.info.name, sha256: model.info.sha256, backend: { ...model.backend } };
+function draftIdentity(draft: TargetModel, target: TargetModel): DraftModelIdentity {
+  return {
+    name: draft.info.name,
+    sha256: draft.info.sha256,
+    backend: { ...draft.backend },
+    oracle: isOracleDraft(target.info, draft.info),
+  };
 }
 
 function sameOutcome(record: RunRecord, outcome: QuestionOutcome): boolean {
@@ -151,9 +157,11 @@ interface Lane {
   finished: RunRecord[];
   /** Its records, finished and new (for the log line). */
   records: RunRecord[];
-  /** Requests (turns) this drafter served so far, warm-up included. */
+  /** Requests (turns) this drafter served so far, warm-up included when it ran on this drafter (`spec-bench`). */
   requests: number;
   warmupRuns: number;
+  /** The drafter's draft model, as records name it (checked once per lane). */
+  draftModel?: DraftModelIdentity;
   /** Time spent in this unit's warm-up and questions. */
   ms: number;
 }
@@ -177,6 +185,31 @@ async function runBlock(
   // Warm-up as Spec-Bench: full runs of the first question (here: the first whose turn 1 fits), unrecorded.
   const warmQuestion = dataset.questions.find((q) => model.tokenize(template.render(q.turns.slice(0, 1), []), true).length < contextSize);
 
+  /**
+   * The warm-up (`config.warmup` unrecorded runs of `question`). `spec-bench`: on the lane's own drafter, which
+   * keeps what it learnt (Spec-Bench's protocol: the recorded runs see a drafter that has already answered the
+   * first question). `isolated` (default): on a second drafter from the same factory, disposed afterwards, so
+   * the recorded drafter starts exactly as with `warmup: 0` while the model, the code and the caches are warm.
+   * A method that declares it carries no state across requests (`carriesState` false) warms its own drafter:
+   * nothing can leak, and what it owns (a draft model, a datastore) gets warm too.
+   */
+  const warmUp = async (lane: Lane, create: () => Drafter | Promise<Drafter>, question: Question) => {
+    const { unit } = lane;
+    const separate =
+      config.warmupProtocol === 'isolated' && (unit.variant.spec.carriesState?.(unit.variant.params) ?? true) ? await create() : null;
+    try {
+      const loop = separate ? new DecodeLoop(model, options.wrapDrafter ? options.wrapDrafter(unit, separate) : separate) : lane.loop;
+      for (let w = 0; w < config.warmup; w++) {
+        progress.status(`${unit.variant.id} warm-up ${w + 1}/${config.warmup}`);
+        const served = (await runQuestion(loop, template, question, maxNew, samplingFor(-1 - w), options.signal)).turns.length;
+        if (!separate) lane.requests += served;
+        await yieldToEventLoop(options.signal);
+      }
+    } finally {
+      separate?.dispose?.();
+    }
+  };
+
   // Every unfinished unit gets its drafter and warm-up up front; a finished unit needs neither.
   const lanes = new Map<Unit, Lane>();
   try {
@@ -184,15 +217,17 @@ async function runBlock(
       const finished = byUnit.get(unit.key) ?? [];
       if (finished.length >= block.questions.length) continue;
       const t0 = performance.now();
-      const created = await unit.variant.spec.create(unit.variant.params, {
-        vocabSize: model.info.vocabSize,
-        modelSha256: block.model.resolved.sha256,
-        modelName: block.model.resolved.name,
-        model,
-        modelSpec: block.model.spec,
-        sampled: sampling !== undefined,
-        signal: options.signal,
-      });
+      const create = () =>
+        unit.variant.spec.create(unit.variant.params, {
+          vocabSize: model.info.vocabSize,
+          modelSha256: block.model.resolved.sha256,
+          modelName: block.model.resolved.name,
+          model,
+          modelSpec: block.model.spec,
+          sampled: sampling !== undefined,
+          signal: options.signal,
+        });
+      const created = await create();
       const drafter = options.wrapDrafter ? options.wrapDrafter(unit, created) : created;
       const lane: Lane = {
         unit,
@@ -202,13 +237,12 @@ async function runBlock(
         records: [...finished],
         requests: 0,
         warmupRuns: warmQuestion ? config.warmup : 0,
+        ...(created.draftModel ? { draftModel: draftIdentity(created.draftModel, model) } : {}),
         ms: 0,
       };
-      for (let w = 0; warmQuestion && w < config.warmup; w++) {
-        progress.status(`${unit.variant.id} warm-up ${w + 1}/${config.warmup}`);
-        lane.requests += (await runQuestion(lane.loop, template, warmQuestion, maxNew, samplingFor(-1 - w), options.signal)).turns.length;
-        await yieldToEventLoop(options.signal);
-      }
+      // Lanes enter the map before their warm-up so that an interrupted warm-up still disposes the drafter.
+      lanes.set(unit, lane);
+      if (warmQuestion && config.warmup > 0) await warmUp(lane, create, warmQuestion);
       // In a shard, a drafter that carries state across requests replays, unrecorded, the dataset's questions
       // before the shard's block (earlier shards'), as a one-machine run would have served them; a drafter
       // that keeps no state skips them.
@@ -226,7 +260,6 @@ async function runBlock(
         }
       }
       lane.ms += performance.now() - t0;
-      lanes.set(unit, lane);
       if (finished.length > 0) {
         progress.line(
           `resuming ${block.model.id} ${dataset.id} ${unit.variant.id}: replaying ${finished.length} recorded questions to rebuild the drafter state`,
@@ -300,13 +333,14 @@ async function runBlock(
           params: unit.variant.params,
           maxNewTokens: maxNew,
           ...(sampling ? { sampling } : {}),
-          ...(lane.drafter.draftModel ? { draftModel: draftIdentity(lane.drafter.draftModel) } : {}),
-          drafter: { warm: requestsBefore > 0, requestsBefore, warmupRuns: lane.warmupRuns },
+          ...(lane.draftModel ? { draftModel: lane.draftModel } : {}),
+          drafter: { warm: requestsBefore > 0, requestsBefore, warmupRuns: lane.warmupRuns, warmupProtocol: config.warmupProtocol },
           status: outcome.status,
           ...(outcome.skipReason ? { skipReason: outcome.skipReason } : {}),
           turns: outcome.turns,
           newTokens: outcome.turns.reduce((s, t) => s + t.tokens.length, 0),
           steps: outcome.turns.reduce((s, t) => s + t.steps, 0),
+          ...questionSteps(outcome.stepsOf),
           wallMs: outcome.turns.reduce((s, t) => s + t.timing.totalMs, 0),
           cpuMs: outcome.turns.reduce((s, t) => s + (t.timing.cpuMs ?? 0), 0),
           lossless,
