@@ -5,6 +5,7 @@ import './pld.ts';
 import './lookahead.ts';
 import './rest.ts';
 import './suffix.ts';
+import './hybrid.ts';
 import './sps.ts';
 import './ngram-simple.ts';
 import './ngram-map-k.ts';
