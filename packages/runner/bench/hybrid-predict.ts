@@ -85,7 +85,17 @@ for (const c of curves) {
     ['hybrid −sizing (32 nodes every step)', { sizing: false }],
   ];
   for (const [label, o] of variants)
-    rows.push([label, async () => new HybridDrafter({ ...HYBRID_DEFAULTS, maxNodes: MAX_NODES, ...o, vocabSize: ctx.vocabSize, cost: CostModel.measured(c, MAX_NODES) })]);
+    rows.push([
+      label,
+      async () =>
+        new HybridDrafter({
+          ...HYBRID_DEFAULTS,
+          maxNodes: MAX_NODES,
+          ...o,
+          vocabSize: ctx.vocabSize,
+          cost: CostModel.measured(c, MAX_NODES),
+        }),
+    ]);
   for (const [label, make] of rows) {
     const d = new Sizes(await make());
     const loop = new DecodeLoop(model, d);
