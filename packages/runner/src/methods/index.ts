@@ -5,6 +5,7 @@ import './pld.ts';
 import './lookahead.ts';
 import './rest.ts';
 import './suffix.ts';
+import './hybrid.ts';
 import './sam-tr.ts';
 import './sam.ts';
 import './sps.ts';

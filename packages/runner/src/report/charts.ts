@@ -12,7 +12,7 @@ const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948
 const AR_COLOR = '#8c8c8c';
 
 /** The same colour for a variant in every chart of a run: AR grey, the others in config order. */
-function colorOf(summary: Summary, variant: string): string {
+export function colorOf(summary: Summary, variant: string): string {
   const others = summary.variants.filter((v) => v.method !== 'ar');
   const i = others.findIndex((v) => v.id === variant);
   return i < 0 ? AR_COLOR : PALETTE[i % PALETTE.length];
@@ -189,7 +189,7 @@ function draw(config: ChartConfiguration, plugins: Plugin[], width: number, heig
   return { canvas, chart };
 }
 
-function render(config: ChartConfiguration, plugins: Plugin[] = []): Buffer {
+export function render(config: ChartConfiguration, plugins: Plugin[] = []): Buffer {
   const { canvas, chart } = draw(config, plugins, WIDTH, HEIGHT);
   const png = canvas.toBuffer('image/png');
   chart.destroy();
@@ -209,14 +209,14 @@ function renderPanels(left: [ChartConfiguration, Plugin[]], right: [ChartConfigu
   return out.toBuffer('image/png');
 }
 
-function title(text: string, subtitle?: string) {
+export function title(text: string, subtitle?: string) {
   return {
     title: { display: true, text, font: { size: 18, weight: 'bold' as const } },
     ...(subtitle ? { subtitle: { display: true, text: subtitle, font: { size: 13 }, padding: { bottom: 10 } } } : {}),
   };
 }
 
-function axis(text: string, extra: Record<string, unknown> = {}) {
+export function axis(text: string, extra: Record<string, unknown> = {}) {
   return { title: { display: true, text, font: { size: 14 } }, ...extra };
 }
 

@@ -17,7 +17,7 @@ export function loadCalibrationPrompts(file = CALIBRATION_PROMPTS_PATH): string[
 }
 
 /** Bumped whenever the tuner's algorithm changes, so cached trees from an older tuner are not reused. */
-export const TUNER_VERSION = 4;
+export const TUNER_VERSION = 5;
 
 /**
  * What a tuned tree depends on: the model, the engine and its settings, the machine, and the tuner's knobs
@@ -91,7 +91,8 @@ export function describeTuned(result: TunedTemplateFile, file: string, fromCache
       `${best ? `; best tree ${best.nodes} nodes, ${best.calibrationTokensPerSecond.toFixed(1)} tok/s, ${formatGain(best.gain)}` : ''}); ${where}`
     );
   }
-  const chosen = result.candidates.find((c) => c.nodes === result.nodes && c.paths.length === result.paths.length);
+  const same = (c: TunedTemplateFile['candidates'][number]) => c.nodes === result.nodes && c.paths.length === result.paths.length;
+  const chosen = result.candidates.find((c) => c.final && same(c)) ?? result.candidates.find(same);
   return (
     `--template auto uses ${result.name} (${result.nodes} nodes, depth ${pathsDepth(result.paths)}): predicted ${result.predictedTokensPerSecond.toFixed(1)} tok/s, ` +
     `measured ${result.calibrationTokensPerSecond.toFixed(1)} tok/s on calibration (${plainSpeed}), gain ${formatGain(chosen?.gain ?? null)}; ${where}`

@@ -1,7 +1,7 @@
 import { AutoregressiveDrafter, DecodeLoop, measureCostCurve, type TargetModel, TrbenchError } from '@trbench/core';
 import { TreeTemplate } from '../template.ts';
 import { TokenRecyclingDrafter } from '../token-recycling.ts';
-import { calibrationPaths, costCurveSizes, ROUND_ONE_CHAINS } from './tune.ts';
+import { calibrationPaths, costCurveSizes, FINAL_CHAINS, ROUND_ONE_CHAINS } from './tune.ts';
 
 /** Default time budget of `--template auto` / `trbench tune` when no explicit knob is given. */
 export const DEFAULT_TUNE_BUDGET_SECONDS = 60;
@@ -89,7 +89,9 @@ export async function planTuning(model: TargetModel, prompts: Int32Array[], opti
     // Candidates are trees near plain decoding's speed (that is what the tuner looks for).
     const roundOneLanes = Math.min(ROUND_ONE_CHAINS, maxNodes - 1) + 3 + 1;
     const laterLanes = 2 * Math.max(0, iterations - 1);
-    const decodeMs = promptCount * (calibrationRun + plainRun + passes * (roundOneLanes + laterLanes) * plainRun);
+    // The final round: the best tree, chain:2, chain:3 and plain decoding.
+    const finalLanes = FINAL_CHAINS.length + 2;
+    const decodeMs = promptCount * (calibrationRun + plainRun + passes * (roundOneLanes + laterLanes + finalLanes) * plainRun);
     const curveMs = (curveRepeats + 1) * 3 * costCurveSizes(maxNodes).reduce((a, n) => a + stepMs(n), 0);
     return (decodeMs + curveMs) / 1000;
   };

@@ -5,7 +5,7 @@ import { chainPaths, TreeTemplate } from '../template.ts';
 import { AcceptanceStats } from './acceptance-stats.ts';
 import { describeTuned, type TunedTemplateFile } from './auto-template.ts';
 import { parseTuneBudget, planTuning } from './budget.ts';
-import { calibrationPaths, expectedAccepted, tuneTemplate } from './tune.ts';
+import { bestByGain, type Candidate, calibrationPaths, expectedAccepted, FINAL_CHAINS, tuneTemplate } from './tune.ts';
 
 describe('AcceptanceStats', () => {
   it('estimates rates with a pull towards the pooled rank rate and falls back for unseen depths', () => {
@@ -83,6 +83,73 @@ describe('tuneTemplate (mock model: checks the mechanics, not speed)', () => {
       const chosen = r.candidates.find((c) => c.nodes === r.nodes)!;
       expect(chosen.gain!.low!).toBeGreaterThan(1);
     }
+  });
+});
+
+describe('the tuner is never worse than a chain (issue 30)', () => {
+  const V = 40;
+  const model = () => new BigramModel({ vocabSize: V, next: (t) => (t * 3 + 1) % V, maxDraftNodes: 32 });
+  const prompts = [Int32Array.from([1, 2, 3]), Int32Array.from([5, 6]), Int32Array.from([9, 4])];
+
+  it('keeps chain:2 when the injected cost model makes every bigger draft dear', async () => {
+    // Injected time model, no clock: a step of n nodes costs t(n) = 1 for n <= 3, 10 beyond (a backend whose
+    // batched kernel only starts at 4 tokens). On the bigram mock every filled row is right, so chain:2 (two
+    // drafts, 3 nodes) accepts ~2 drafts per step at the price of one token: it must be the choice.
+    const t = (n: number) => (n <= 3 ? 1 : 10);
+    const r = await tuneTemplate({
+      model: model(),
+      modelSha256: '0'.repeat(64),
+      prompts,
+      maxNewTokens: 24,
+      maxNodes: 16,
+      maxDepth: 6,
+      iterations: 2,
+      timeRun: ({ nodes, steps }) => steps * t(nodes),
+    });
+    expect(r.plain).toBe(false);
+    expect(r.paths).toEqual(chainPaths(2));
+    // The choice was made in the final round, where chain:2 and chain:3 were measured next to the best tree.
+    const finals = r.candidates.filter((c) => c.final);
+    for (const n of FINAL_CHAINS)
+      expect(finals.some((c) => c.paths.length === n && c.paths.every((p, d) => p.length === d + 1))).toBe(true);
+    const chosen = finals.find((c) => c.nodes === r.nodes)!;
+    for (const c of finals) expect(chosen.gain!.estimate).toBeGreaterThanOrEqual(c.gain!.estimate);
+  });
+
+  it('keeps a wider tree when nodes are free, but only one that beat both chains side by side', async () => {
+    const r = await tuneTemplate({
+      model: model(),
+      modelSha256: '0'.repeat(64),
+      prompts,
+      maxNewTokens: 24,
+      maxNodes: 16,
+      maxDepth: 6,
+      iterations: 2,
+      timeRun: ({ steps }) => steps, // every draft costs one token (a GPU at batch 1)
+    });
+    const finals = r.candidates.filter((c) => c.final);
+    const chains = finals.filter((c) => c.nodes <= 4 && c.paths.every((p) => p.every((x) => x === 0)));
+    expect(chains).toHaveLength(2);
+    expect(r.nodes).toBeGreaterThan(4);
+    const chosen = finals.find((c) => c.nodes === r.nodes)!;
+    for (const c of chains) expect(chosen.gain!.estimate).toBeGreaterThan(c.gain!.estimate);
+  });
+
+  it('ranks candidates by their paired gain, not by raw speed from different rounds', () => {
+    const c = (nodes: number, speed: number, gain: number | null): Candidate => ({
+      nodes,
+      paths: chainPaths(nodes - 1),
+      predictedTokensPerSecond: 0,
+      expectedAccepted: 1,
+      calibrationTokensPerSecond: speed,
+      calibrationMeanAccepted: 1,
+      gain: gain === null ? null : { estimate: gain, low: gain, high: gain },
+    });
+    // The 4-node tree ran in a quiet round (more tok/s) but gained less over plain decoding measured beside it.
+    expect(bestByGain([c(4, 900, 1.1), c(3, 700, 1.3)])?.nodes).toBe(3);
+    expect(bestByGain([c(4, 900, 1.3), c(3, 700, 1.3)])?.nodes).toBe(3);
+    expect(bestByGain([c(4, 900, null), c(3, 700, 1.0)])?.nodes).toBe(3);
+    expect(bestByGain([])).toBeNull();
   });
 });
 

@@ -35,6 +35,11 @@ export interface TuneOptions {
   signal?: AbortSignal;
   /** Progress of each phase (calibration, cost curve, plain decoding, each round): `total` units. */
   progress?: TuneProgressFactory;
+  /**
+   * The decode time (ms) a measured run is counted with; default its measured wall time. Tests inject a
+   * time model here (e.g. steps × t(nodes)) to check the selection rule without depending on timings.
+   */
+  timeRun?: (run: { nodes: number; steps: number; tokens: number; wallMs: number }) => number;
 }
 
 /** Progress of one tuning phase, as `phaseProgress` of @trbench/assets draws it. */
@@ -82,6 +87,8 @@ export interface Candidate {
    * per-prompt ratios of decode tok/s, with a 95 % interval): the tree is only worth it when `low` > 1.
    */
   gain: Pick<PairedSpeedup, 'estimate' | 'low' | 'high'> | null;
+  /** Measured in the final round, side by side with chain:2, chain:3 and plain decoding (the choice is made there). */
+  final?: boolean;
 }
 
 export interface TuneResult {
@@ -108,6 +115,9 @@ export interface TuneResult {
 
 /** Rank-0 chains (1 … this many drafts) measured in round 1 next to the predicted trees. */
 export const ROUND_ONE_CHAINS = 8;
+
+/** Chains (drafts) the final round always measures next to the best tree: the tuner is never worse than these. */
+export const FINAL_CHAINS = [2, 3];
 
 /** Draft sizes the cost curve times: every size up to 32, then every 8th, and the largest. */
 export function costCurveSizes(maxNodes: number): number[] {
@@ -160,6 +170,7 @@ export async function tuneTemplate(options: TuneOptions): Promise<TuneResult> {
   const log = options.log ?? (() => {});
   const { signal } = options;
   const promptCount = options.prompts.length;
+  const timeRun = options.timeRun ?? ((run: { wallMs: number }) => run.wallMs);
 
   const decodeSpeed = async (loop: DecodeLoop, progress: TuneProgress, what: string) => {
     let tokens = 0;
@@ -225,13 +236,19 @@ export async function tuneTemplate(options: TuneOptions): Promise<TuneResult> {
   // The new candidates of a round and plain decoding are run `passes` times on the calibration prompts,
   // each pass with fresh drafters, prompt by prompt with the candidates taking turns in a rotating order:
   // a burst of load from elsewhere then hits them alike, and each prompt gives a paired ratio.
-  const measureRound = async (list: RankPath[][], round: number): Promise<AcceptanceModel | null> => {
-    const fresh = list.filter((paths, i) => paths.length > 0 && !tried(paths) && list.findIndex((q) => samePaths(q, paths)) === i);
+  const measureRound = async (list: RankPath[][], round: number, final = false): Promise<AcceptanceModel | null> => {
+    const fresh = list.filter(
+      (paths, i) => paths.length > 0 && (final || !tried(paths)) && list.findIndex((q) => samePaths(q, paths)) === i,
+    );
     if (fresh.length === 0) return null;
     const totals = fresh.map(() => ({ tokens: 0, steps: 0, ms: 0, stats: new AcceptanceStats(maxDepth, k), runs: [] as Timed[] }));
     const plainRuns: Timed[] = [];
     const lanes = fresh.length + 1;
-    const progress = options.progress?.(`round ${round}: ${fresh.length} trees + plain decoding`, passes * promptCount * lanes, 'runs');
+    const progress = options.progress?.(
+      `${final ? 'final round' : `round ${round}`}: ${fresh.length} trees + plain decoding`,
+      passes * promptCount * lanes,
+      'runs',
+    );
     try {
       for (let pass = 0; pass < passes; pass++) {
         const loops = fresh.map(
@@ -258,12 +275,9 @@ export async function tuneTemplate(options: TuneOptions): Promise<TuneResult> {
               `pass ${pass + 1}/${passes}, prompt ${p + 1}/${promptCount}, ${lane === fresh.length ? 'plain decoding' : `tree ${fresh[lane].length + 1} nodes`}`,
             );
             const r = await (lane === fresh.length ? plainLoop : loops[lane]).generateAsync(prompt, { maxNewTokens: maxNew, signal });
-            const run: Timed = {
-              questionId: String(p),
-              repeat: pass,
-              newTokens: r.tokens.length,
-              wallMs: r.timing.totalMs - r.timing.prefillMs,
-            };
+            const nodes = lane === fresh.length ? 1 : fresh[lane].length + 1;
+            const wallMs = timeRun({ nodes, steps: r.steps, tokens: r.tokens.length, wallMs: r.timing.totalMs - r.timing.prefillMs });
+            const run: Timed = { questionId: String(p), repeat: pass, newTokens: r.tokens.length, wallMs };
             if (lane === fresh.length) {
               plainRuns.push(run);
               continue;
@@ -294,10 +308,11 @@ export async function tuneTemplate(options: TuneOptions): Promise<TuneResult> {
         calibrationTokensPerSecond: (t.tokens / t.ms) * 1000,
         calibrationMeanAccepted: t.tokens / t.steps,
         gain: gain && { estimate: gain.estimate, low: gain.low, high: gain.high },
+        ...(final ? { final: true } : {}),
       };
       candidates.push(candidate);
       log(
-        `round ${round}: ${candidate.nodes} nodes ${JSON.stringify(paths)}: predicted ${candidate.predictedTokensPerSecond.toFixed(1)} tok/s, ` +
+        `${final ? 'final round' : `round ${round}`}: ${candidate.nodes} nodes ${JSON.stringify(paths)}: predicted ${candidate.predictedTokensPerSecond.toFixed(1)} tok/s, ` +
           `measured ${candidate.calibrationTokensPerSecond.toFixed(1)} tok/s (MAT ${candidate.calibrationMeanAccepted.toFixed(3)}), ` +
           `vs plain decoding ${formatGain(candidate.gain)}`,
       );
@@ -329,10 +344,14 @@ export async function tuneTemplate(options: TuneOptions): Promise<TuneResult> {
     if (!next) break;
     acceptance = next;
   }
-  const best = candidates.reduce<Candidate | null>(
-    (a, b) => (a === null || b.calibrationTokensPerSecond > a.calibrationTokensPerSecond ? b : a),
-    null,
-  );
+  // Final round: the best tree of the rounds (by its paired gain over plain decoding, measured in its own
+  // round, so rounds run at different moments of a shared machine compare fairly) is measured again side by
+  // side with chain:2 and chain:3 and plain decoding on the same calibration prompts, and the choice is made
+  // there: the tuned tree is never one that lost to a plain chain on the same measurements.
+  const roundBest = bestByGain(candidates);
+  const finalists = [...(roundBest ? [roundBest.paths] : []), ...FINAL_CHAINS.filter((n) => n + 1 <= maxNodes).map((n) => chainPaths(n))];
+  await measureRound(finalists, iterations + 1, true);
+  const best = bestByGain(candidates.filter((c) => c.final));
   const significant = best !== null && best.gain?.low != null && best.gain.low > 1;
   if (!significant) {
     log(
@@ -366,6 +385,30 @@ export async function tuneTemplate(options: TuneOptions): Promise<TuneResult> {
     candidates,
     calibrationStats: base.stats.toJSON(),
   };
+}
+
+/**
+ * The candidate with the highest paired gain over plain decoding (ties: the smaller tree, then the first
+ * measured); candidates without a gain are ranked by their calibration speed after every one with a gain.
+ */
+export function bestByGain(candidates: ReadonlyArray<Candidate>): Candidate | null {
+  let best: Candidate | null = null;
+  for (const c of candidates) {
+    if (best === null) {
+      best = c;
+      continue;
+    }
+    const a = best.gain?.estimate ?? Number.NEGATIVE_INFINITY;
+    const b = c.gain?.estimate ?? Number.NEGATIVE_INFINITY;
+    if (
+      b > a ||
+      (b === a &&
+        (c.nodes < best.nodes ||
+          (c.nodes === best.nodes && a === Number.NEGATIVE_INFINITY && c.calibrationTokensPerSecond > best.calibrationTokensPerSecond)))
+    )
+      best = c;
+  }
+  return best;
 }
 
 /** Expected tokens per step of a tree: 1 (bonus) + Σ over nodes of the product of acceptance along the path. */
