@@ -1,5 +1,5 @@
 import { resolveModel } from '@trbench/assets';
-import { AutoregressiveDrafter, BatchDecodeLoop, DecodeLoop, type Draft, type Drafter, type TokenHistory } from '@trbench/core';
+import { AutoregressiveDrafter, BatchDecodeLoop, DecodeLoop, Draft, type Drafter, Predictions, type TokenHistory } from '@trbench/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LlamaCppBatchModel } from './llama-batch-model.ts';
 import type { LlamaCppModel } from './llama-model.ts';
@@ -123,16 +123,29 @@ describe('LlamaCppBatchModel on stories260K', () => {
     }
   });
 
-  it('refuses a bad batch and drafts needing more sequence ids than llama.cpp holds, naming the limit', async () => {
+  it('refuses a bad batch and a forward needing more sequence ids than llama.cpp holds; the loop splits such rounds', async () => {
     await expect(openBatch(0, 4)).rejects.toThrow(/batch must be an integer/);
     const model = await openBatch(8, 41);
     try {
       // 40 leaves per slot: 8 trunks + 8 × 39 extra ids = 320 > 256.
       const drafters = Array.from({ length: 8 }, () => new StarDrafter());
-      const loop = new BatchDecodeLoop(model, { sharing: 'per-request', drafters });
-      expect(() => loop.run([...PROMPTS, ...PROMPTS].map((p) => ({ prompt: model.tokenize(p, true), maxNewTokens: 4 })))).toThrow(
-        /need \d+ llama.cpp sequence ids.*than the 256/,
+      const ds = drafters.map((d, s) => {
+        const draft = new Draft(41);
+        draft.reset(5 + s);
+        d.propose(null as never, draft);
+        return draft;
+      });
+      const outs = ds.map(() => new Predictions(41, 1));
+      expect(() => model.evaluateBatch(ds, outs)).toThrow(/need \d+ llama.cpp sequence ids.*than the 256/);
+      // 8 trunks + 39 extra ids per slot: slots 0-5 fit (281 > 256 at slot 6), slots 6-7 in a second forward.
+      expect(model.fitsUpTo(ds, 0)).toBe(6);
+      expect(model.fitsUpTo(ds, 6)).toBe(8);
+      const prompts = [...PROMPTS, ...PROMPTS].map((p) => model.tokenize(p, true));
+      const run = new BatchDecodeLoop(model, { sharing: 'per-request', drafters }).run(
+        prompts.map((prompt) => ({ prompt, maxNewTokens: 6 })),
       );
+      expect(run.forwards).toBeGreaterThan(run.rounds);
+      run.results.forEach((r, i) => expect(Array.from(r.tokens)).toEqual(Array.from(reference[i % PROMPTS.length].subarray(0, 6))));
     } finally {
       model.dispose();
     }

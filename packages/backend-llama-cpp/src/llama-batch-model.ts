@@ -33,8 +33,9 @@ export interface LlamaCppBatchModelOptions extends Omit<LlamaCppModelOptions, 'r
  * accepted path on the slot's trunk and frees the rest of its tree; other slots are untouched.
  *
  * Ranking is on the host (the engine top-k path of {@link LlamaCppModel} is not offered for batches), and
- * decoding is greedy (no `nodeLogits`). Every slot's trees together may use at most 256 sequence ids
- * (llama.cpp's limit): B trunks plus, per slot, its tree's leaves less one.
+ * decoding is greedy (no `nodeLogits`). One forward's trees may use at most 256 sequence ids (llama.cpp's
+ * limit): B trunks plus, per slot, its tree's leaves less one; {@link fitsUpTo} tells the batched loop where
+ * to split a round that needs more (TR's 81-node tree, 40 leaves, at batch 8: two forwards).
  */
 export class LlamaCppBatchModel implements BatchTargetModel {
   readonly info: ModelInfo;
@@ -223,6 +224,26 @@ export class LlamaCppBatchModel implements BatchTargetModel {
       out.count = tokens.length;
       out.hasLogSumExp = false;
     }
+  }
+
+  /**
+   * The slots from `from` whose trees fit the sequence ids of one forward: B trunks plus each tree's leaves
+   * less one (every node for a non-tree draft) must stay within the context's ids (at most 256).
+   */
+  fitsUpTo(drafts: readonly (Draft | null)[], from: number): number {
+    let next = this.slots;
+    for (let s = from; s < drafts.length; s++) {
+      const d = drafts[s];
+      if (!d) continue;
+      let extras = 0;
+      if (d.isTree) {
+        for (let i = 0; i < d.count; i++) if (d.firstChild[i] < 0) extras++;
+        extras--;
+      } else extras = d.count - 1;
+      next += extras;
+      if (next > this.seqMax && s > from) return s;
+    }
+    return drafts.length;
   }
 
   evaluateBatch(drafts: readonly (Draft | null)[], outs: readonly Predictions[]): void {

@@ -24,6 +24,6 @@ export { PrefixTrie } from './prefix-trie.ts';
 export { REST_DEFAULTS, RestDrafter, type RestOptions } from './rest.ts';
 export { SPS_DEFAULTS, SpsDrafter, type SpsOptions, type SpsTreeShape, spsDraftModelRequirements, spsMaxDraftNodes } from './sps.ts';
 export { buildSuffixArray, buildSuffixArrayAsync, suffixRange } from './suffix-array.ts';
-export { SUFFIX_DEFAULTS, SuffixDecodingDrafter, type SuffixOptions } from './suffix-decoding.ts';
+export { SUFFIX_DEFAULTS, SuffixDecodingDrafter, SuffixGlobalCache, type SuffixOptions } from './suffix-decoding.ts';
 export { type SpeculateOptions, SuffixDraft, SuffixTree } from './suffix-tree.ts';
 export type { TokenReader } from './token-reader.ts';

@@ -85,6 +85,22 @@ describe('BatchDecodeLoop', () => {
     }
   });
 
+  it('a round the backend cannot hold in one forward is split by slots, tokens unchanged', () => {
+    const alone = requests.map((r) =>
+      new DecodeLoop(new BigramModel({ vocabSize: V, next }), new MixedDrafter()).generate(r.prompt, { maxNewTokens: r.maxNewTokens }),
+    );
+    const model = new SequentialBatchModel(
+      Array.from({ length: 4 }, () => new BigramModel({ vocabSize: V, next })),
+      12,
+    );
+    const drafters = Array.from({ length: 4 }, () => new MixedDrafter());
+    const run = new BatchDecodeLoop(model, { sharing: 'per-request', drafters }).run(requests);
+    run.results.forEach((r, i) => expect(Array.from(r.tokens)).toEqual(Array.from(alone[i].tokens)));
+    expect(run.forwards).toBeGreaterThan(run.rounds);
+    expect(model.forwards.length).toBe(run.forwards);
+    for (const f of model.forwards) expect(f.filter((n) => n > 0).length === 1 || f.reduce((a, b) => a + b, 0) <= 12).toBe(true);
+  });
+
   it('continuous batching: a finished request hands its slot to the next one in the list', () => {
     const model = batchModel(2);
     const drafters = [new AutoregressiveDrafter(), new AutoregressiveDrafter()];

@@ -70,13 +70,18 @@ export interface BatchRunResult {
   /** In request order. */
   results: BatchGenerationResult[];
   batch: number;
-  /** Forwards after prefill (each verifies every active slot's draft at once). */
+  /** Steps of the batch: each drafts for every request in flight and verifies all of their drafts. */
+  rounds: number;
+  /**
+   * Model forwards after prefill: one per round, unless the backend could not hold a round's drafts in one
+   * forward and split it by slots (`BatchTargetModel.fitsUpTo`).
+   */
   forwards: number;
   /** Tokens committed over all requests. */
   tokens: number;
-  /** Nodes evaluated per forward (all slots, roots included), mean. */
+  /** Nodes evaluated per round (all slots, roots included), mean. */
   meanNodesPerForward: number;
-  /** Requests in flight per forward, mean. */
+  /** Requests in flight per round, mean. */
   meanActivePerForward: number;
   /** Drafts the budget dropped (the request decoded one token instead). */
   droppedDrafts: number;
@@ -123,6 +128,7 @@ export class BatchDecodeLoop {
   readonly drafters: SlotDrafters;
   private readonly slots: Slot[];
   private readonly drafts: (Draft | null)[];
+  private readonly groupDrafts: (Draft | null)[];
   private readonly outs: Predictions[];
 
   constructor(model: BatchTargetModel, drafters: SlotDrafters) {
@@ -162,6 +168,7 @@ export class BatchDecodeLoop {
       activeSum: 0,
     }));
     this.drafts = this.slots.map(() => null);
+    this.groupDrafts = this.slots.map(() => null);
     this.outs = this.slots.map((s) => s.predictions);
   }
 
@@ -208,6 +215,7 @@ export class BatchDecodeLoop {
       t0: performance.now(),
       pausedMs: 0,
       forwards: 0,
+      rounds: 0,
       nodes: 0,
       activeSum: 0,
       dropped: 0,
@@ -289,18 +297,26 @@ export class BatchDecodeLoop {
     if (active === 0) return false;
     const allocator = state.allocator;
     allocator.apply(drafts);
-    const tForward = performance.now();
-    model.evaluateBatch(drafts, outs);
-    const forwardMs = performance.now() - tForward;
-    state.forwards++;
+    state.rounds++;
     state.nodes += allocator.lastNodes;
     state.activeSum += active;
     state.dropped += allocator.lastDropped;
-    state.forwardMs += forwardMs;
-
-    for (const slot of slots) {
-      if (drafts[slot.index] === null) continue;
-      this.commitSlot(state, slot, forwardMs, active);
+    // One forward for all slots, or, where the backend cannot hold them in one, one per group of slots in
+    // slot order (each group committed before the next is evaluated; no drafter sees a group's outcome
+    // before every draft of this round was proposed).
+    const B = slots.length;
+    const group = this.groupDrafts;
+    for (let from = 0; from < B; ) {
+      const end = model.fitsUpTo ? model.fitsUpTo(drafts, from) : B;
+      if (!(end > from && end <= B)) throw new Error(`fitsUpTo(${from}) returned ${end}`);
+      for (let s = 0; s < B; s++) group[s] = s >= from && s < end ? drafts[s] : null;
+      const tForward = performance.now();
+      model.evaluateBatch(group, outs);
+      const forwardMs = performance.now() - tForward;
+      state.forwards++;
+      state.forwardMs += forwardMs;
+      for (let s = from; s < end; s++) if (group[s] !== null) this.commitSlot(state, slots[s], forwardMs, active);
+      from = end;
     }
     // Finished requests hand their slot to the next ones only now: no prefill runs while drafts of this
     // forward are still uncommitted.
@@ -400,8 +416,9 @@ export class BatchDecodeLoop {
       batch: this.slots.length,
       forwards: f,
       tokens,
-      meanNodesPerForward: f === 0 ? 0 : state.nodes / f,
-      meanActivePerForward: f === 0 ? 0 : state.activeSum / f,
+      rounds: state.rounds,
+      meanNodesPerForward: state.rounds === 0 ? 0 : state.nodes / state.rounds,
+      meanActivePerForward: state.rounds === 0 ? 0 : state.activeSum / state.rounds,
       droppedDrafts: state.dropped,
       timing: { totalMs: tEnd - state.t0 - state.pausedMs, prefillMs: state.prefillMs, forwardMs: state.forwardMs },
     };
@@ -419,6 +436,7 @@ interface RunState {
   readonly t0: number;
   pausedMs: number;
   forwards: number;
+  rounds: number;
   nodes: number;
   activeSum: number;
   dropped: number;

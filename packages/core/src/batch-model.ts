@@ -32,6 +32,12 @@ export interface BatchTargetModel {
    * prediction after node i of `drafts[slot]`. Each slot's KV stays logically unchanged until its commit.
    */
   evaluateBatch(drafts: readonly (Draft | null)[], outs: readonly Predictions[]): void;
+  /**
+   * For a backend with a per-forward limit (llama.cpp's 256 sequence ids): the end of the run of slots from
+   * `from` (in slot order, idle ones included) whose drafts fit one forward; always > `from`. The loop then
+   * evaluates and commits slot groups one forward each. Absent: every slot fits one forward.
+   */
+  fitsUpTo?(drafts: readonly (Draft | null)[], from: number): number;
   /** Keeps the given root-to-node path of the slot's last evaluated draft and appends it to its context. */
   commitSlot(slot: number, pathNodes: Int32Array, pathLength: number): void;
   /** Time split of the last `evaluateBatch` (a live object). */

@@ -19,7 +19,11 @@ export class SequentialBatchModel implements BatchTargetModel {
   /** Prefills in order: [slot, tokens]. */
   readonly prefills: Array<[number, number]> = [];
 
-  constructor(private readonly models: readonly TargetModel[]) {
+  /** `maxNodesPerForward`: emulates a backend whose forward holds at most that many nodes (`fitsUpTo`). */
+  constructor(
+    private readonly models: readonly TargetModel[],
+    private readonly maxNodesPerForward = Number.POSITIVE_INFINITY,
+  ) {
     const m = models[0];
     this.info = m.info;
     this.backend = { ...m.backend, name: `${m.backend.name} ×${models.length} (sequential)` };
@@ -51,6 +55,14 @@ export class SequentialBatchModel implements BatchTargetModel {
     drafts.forEach((d, s) => {
       if (d) this.models[s].evaluate(d, outs[s]);
     });
+  }
+  fitsUpTo(drafts: readonly (Draft | null)[], from: number): number {
+    let nodes = 0;
+    for (let s = from; s < drafts.length; s++) {
+      nodes += drafts[s]?.count ?? 0;
+      if (nodes > this.maxNodesPerForward && s > from) return s;
+    }
+    return drafts.length;
   }
   commitSlot(slot: number, pathNodes: Int32Array, pathLength: number): void {
     this.models[slot].commit(pathNodes, pathLength);

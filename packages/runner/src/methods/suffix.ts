@@ -1,4 +1,4 @@
-import { SUFFIX_DEFAULTS, SuffixDecodingDrafter } from '@trbench/baselines';
+import { SUFFIX_DEFAULTS, SuffixDecodingDrafter, SuffixGlobalCache } from '@trbench/baselines';
 import { z } from 'zod';
 import { registerMethod } from './registry.ts';
 
@@ -36,4 +36,10 @@ registerMethod({
   create: ({ path, ...p }) => new SuffixDecodingDrafter({ ...p, tree: !path }),
   // The per-request tree is cleared per request; the global tree keeps earlier outputs unless it is off.
   carriesState: (p) => p.maxCachedRequests !== 0,
+  // Batched: a per-request tree per slot, one global tree of outputs for all of them.
+  batchSharing: (p) => (p.maxCachedRequests !== 0 ? 'shared' : 'per-request'),
+  createSlots: ({ path, ...p }, _ctx, slots) => {
+    const cache = new SuffixGlobalCache(p.maxDepth, p.maxSpecTokens);
+    return Array.from({ length: slots }, () => new SuffixDecodingDrafter({ ...p, tree: !path }, cache));
+  },
 });
