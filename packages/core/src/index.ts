@@ -1,5 +1,6 @@
 export { AutoregressiveDrafter } from './autoregressive.ts';
 export { type BatchBudget, BatchBudgetAllocator } from './batch-budget.ts';
+export { measureBatchCostCurve } from './batch-cost-curve.ts';
 export {
   BatchDecodeLoop,
   type BatchDecodeOptions,
