@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import { Chart, type ChartConfiguration, type Plugin, registerables } from 'chart.js';
-import type { BatchRow } from './batch-report.ts';
 
 const FONT = 'DejaVu Sans';
 let ready = false;
@@ -26,13 +25,21 @@ const whiteBackground: Plugin = {
   },
 };
 
+/** What the chart reads of a batch report row. */
+export interface BatchSpeedupPoint {
+  variant: string;
+  budget: string;
+  batch: number;
+  speedup: { estimate: number } | null;
+}
+
 const COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#9c755f'];
 
 /**
  * Line chart of each variant's speedup over plain decoding against batch size (one line per variant and
  * budget; dashed = shared budget), with the 1× line: where a line crosses it the method stops paying.
  */
-export function batchSpeedupChart(rows: BatchRow[], title: string, subtitle: string): Buffer | null {
+export function batchSpeedupChart(rows: readonly BatchSpeedupPoint[], title: string, subtitle: string): Buffer | null {
   const series = [...new Set(rows.filter((r) => r.speedup).map((r) => `${r.variant}\u0000${r.budget}`))];
   if (series.length === 0) return null;
   setup();
