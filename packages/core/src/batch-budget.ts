@@ -16,6 +16,18 @@ export type BatchBudget =
   | { policy: 'per-request'; maxNodesPerRequest?: number }
   | { policy: 'shared'; curve: CostCurve | null; maxNodesPerRequest?: number };
 
+/**
+ * t(N) from the curve: interpolated inside it, and past its largest size extended along its last segment
+ * (never flat: a forward of more nodes than were measured is not assumed free).
+ */
+export function forwardCost(curve: CostCurve, n: number): number {
+  const { sizes, ms } = curve;
+  const last = sizes.length - 1;
+  if (last < 1 || n <= sizes[last]) return costAt(curve, n);
+  const slope = Math.max(0, (ms[last] - ms[last - 1]) / (sizes[last] - sizes[last - 1]));
+  return ms[last] + slope * (n - sizes[last]);
+}
+
 /** Weight of the newest step in a request's running estimate of accepted drafts per drafted step. */
 const GAIN_RATE = 0.2;
 /** Pull of an undrafted request's estimate back toward the pooled mean, per step (so it is tried again). */
@@ -104,14 +116,14 @@ export class BatchBudgetAllocator {
     }
     // Expected tokens per ms with the first k candidates drafted: (active + Σ gain) / t(active + Σ extra).
     let bestK = 0;
-    let bestRate = active / costAt(curve, active);
+    let bestRate = active / forwardCost(curve, active);
     let tokens = active;
     let nodes = active;
     for (let k = 1; k <= candidates; k++) {
       const s = order[k - 1];
       tokens += gain[s];
       nodes += (drafts[s] as Draft).count - 1;
-      const rate = tokens / costAt(curve, nodes);
+      const rate = tokens / forwardCost(curve, nodes);
       if (rate > bestRate) {
         bestRate = rate;
         bestK = k;

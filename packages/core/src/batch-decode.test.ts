@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AutoregressiveDrafter } from './autoregressive.ts';
-import { BatchBudgetAllocator } from './batch-budget.ts';
+import { BatchBudgetAllocator, forwardCost } from './batch-budget.ts';
 import { BatchDecodeLoop, type BatchRequest } from './batch-decode.ts';
 import { DecodeLoop } from './decode.ts';
 import { Draft } from './draft.ts';
@@ -186,6 +186,13 @@ describe('BatchBudgetAllocator', () => {
     expect(drafts.map((d) => d.count)).toEqual([4, 1, 1]);
     expect(a.lastNodes).toBe(6);
     expect(a.lastDropped).toBe(2);
+  });
+
+  it('extends the curve past its largest size along its last segment', () => {
+    const curve = { sizes: [1, 4, 8], ms: [1, 2, 4], contextLength: 0 };
+    expect(forwardCost(curve, 6)).toBeCloseTo(3, 10);
+    expect(forwardCost(curve, 16)).toBeCloseTo(8, 10);
+    expect(forwardCost(curve, 0)).toBe(1);
   });
 
   it('needs a curve or a cap for the shared policy', () => {

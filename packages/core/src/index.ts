@@ -1,5 +1,5 @@
 export { AutoregressiveDrafter } from './autoregressive.ts';
-export { type BatchBudget, BatchBudgetAllocator } from './batch-budget.ts';
+export { type BatchBudget, BatchBudgetAllocator, forwardCost } from './batch-budget.ts';
 export { measureBatchCostCurve } from './batch-cost-curve.ts';
 export {
   BatchDecodeLoop,

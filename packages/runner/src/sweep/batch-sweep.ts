@@ -84,8 +84,11 @@ export interface BatchRun {
   curves: BatchCurveRecord[];
 }
 
-/** Per-request draft sizes at which t(B·n) is measured (the shared budget's curve and the report's column). */
-export const BATCH_CURVE_SIZES = [1, 2, 4, 8, 16, 32, 64, 81];
+/**
+ * Per-request draft sizes at which t(B·n) is measured (the shared budget's curve, extended past 16 along its
+ * last segment, and the report's columns); small so that the curve of a wide model at batch 8 fits a session.
+ */
+export const BATCH_CURVE_SIZES = [1, 2, 4, 8, 16];
 
 /** A MethodContext model for batched sweeps: methods that open or tune on the target (sps, `template: auto`) are refused. */
 function noSingleModel(variant: string): TargetModel {
@@ -138,7 +141,7 @@ export async function runBatchSweep(
         const chain = Int32Array.from({ length: Math.max(...BATCH_CURVE_SIZES) }, (_, i) => i - 1);
         const curve: CostCurve = await measureBatchCostCurve(model, BATCH_CURVE_SIZES, () => chain, {
           contextLength: 64,
-          repeats: 5,
+          repeats: 3,
           signal: options.signal,
         });
         curves.push({ model: m.id, batch, sizes: curve.sizes, ms: curve.ms });
