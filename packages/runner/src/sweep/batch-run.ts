@@ -40,6 +40,13 @@ export async function runBatchBench(options: {
   const dir = path.resolve(options.out ?? RUNS_DIR, name);
   if (existsSync(path.join(dir, 'batch-run.json')) && !options.overwrite)
     throw new TrbenchError(`${dir} already holds a batched run; pass --overwrite to replace it`);
-  const run = await runBatchSweep(config, { dir, name, overwrite: options.overwrite, signal: options.signal });
+  const run = await runBatchSweep(config, {
+    dir,
+    name,
+    overwrite: options.overwrite,
+    signal: options.signal,
+    // Reports of the batch sizes done so far: a run stopped by a time limit keeps them.
+    onPartial: (partial) => writeBatchReport(partial),
+  });
   return { run, files: writeBatchReport(run) };
 }

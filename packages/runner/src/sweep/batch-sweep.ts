@@ -108,7 +108,15 @@ function noSingleModel(variant: string): TargetModel {
  */
 export async function runBatchSweep(
   config: SweepConfig,
-  options: { dir: string; name: string; overwrite?: boolean; signal?: AbortSignal; log?: (line: string) => void },
+  options: {
+    dir: string;
+    name: string;
+    overwrite?: boolean;
+    signal?: AbortSignal;
+    log?: (line: string) => void;
+    /** After each model × batch size, with everything measured so far (a killed run keeps those files). */
+    onPartial?: (run: BatchRun) => void;
+  },
 ): Promise<BatchRun> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const batches = config.batch;
@@ -118,6 +126,7 @@ export async function runBatchSweep(
     if (m.sampling) throw new TrbenchError(`${config.display}: model ${m.id}: batched decoding is greedy only (no sampling)`);
   }
   const questions: BatchQuestionRecord[] = [];
+  let cleared = false;
   const units: BatchUnitRecord[] = [];
   const curves: BatchCurveRecord[] = [];
   let backend: Record<string, unknown> = {};
@@ -259,24 +268,30 @@ export async function runBatchSweep(
       } finally {
         model.dispose();
       }
+      options.onPartial?.(snapshot());
     }
   }
-  const result: BatchRun = {
-    dir: options.dir,
-    name: options.name,
-    config: { file: config.display, hash: config.hash, normalised: config.normalised },
-    environment: captureEnvironment(),
-    backend,
-    questions,
-    units,
-    curves,
-  };
-  if (options.overwrite) rmSync(options.dir, { recursive: true, force: true });
-  mkdirSync(options.dir, { recursive: true });
-  writeFileAtomic(path.join(options.dir, 'batch-records.jsonl'), questions.map((q) => JSON.stringify(q)).join('\n') + '\n');
-  writeFileAtomic(
-    path.join(options.dir, 'batch-run.json'),
-    `${JSON.stringify({ schema: 'trbench-batch-run/1', name: result.name, config: result.config, environment: result.environment, backend, units, curves }, null, 2)}\n`,
-  );
-  return result;
+  return snapshot();
+
+  function snapshot(): BatchRun {
+    const result: BatchRun = {
+      dir: options.dir,
+      name: options.name,
+      config: { file: config.display, hash: config.hash, normalised: config.normalised },
+      environment: captureEnvironment(),
+      backend,
+      questions,
+      units,
+      curves,
+    };
+    if (options.overwrite && !cleared) rmSync(options.dir, { recursive: true, force: true });
+    cleared = true;
+    mkdirSync(options.dir, { recursive: true });
+    writeFileAtomic(path.join(options.dir, 'batch-records.jsonl'), questions.map((q) => `${JSON.stringify(q)}\n`).join(''));
+    writeFileAtomic(
+      path.join(options.dir, 'batch-run.json'),
+      `${JSON.stringify({ schema: 'trbench-batch-run/1', name: result.name, config: result.config, environment: result.environment, backend, units, curves }, null, 2)}\n`,
+    );
+    return result;
+  }
 }
