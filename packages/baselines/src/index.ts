@@ -44,6 +44,7 @@ export {
   SUFFIX_VLLM_DEFAULTS,
   SUFFIX_VLLM_UPSTREAM_DEFAULTS,
   SuffixDecodingDrafter,
+  SuffixGlobalCache,
   type SuffixOptions,
 } from './suffix-decoding.ts';
 export { type SpeculateOptions, SuffixDraft, SuffixTree } from './suffix-tree.ts';

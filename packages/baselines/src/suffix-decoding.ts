@@ -89,6 +89,21 @@ export const SUFFIX_VLLM_UPSTREAM_DEFAULTS: Readonly<SuffixOptions> = {
   firstTokenFromPrefill: true,
   capToContext: true,
 };
+ * The global tree of outputs and its FIFO of cached requests, shareable by several drafters that decode
+ * requests at the same time (batch > 1): each request appends to its own sequence of the one tree, in the
+ * order the batched loop calls its drafter (slot order), and the FIFO never evicts a request still in flight.
+ */
+export class SuffixGlobalCache {
+  readonly tree: SuffixTree;
+  /** Sequence ids of cached outputs, oldest first. */
+  readonly cached: number[] = [];
+  /** Sequences of requests in flight (never evicted). */
+  readonly open = new Set<number>();
+
+  constructor(maxDepth: number, maxSpecTokens: number) {
+    this.tree = new SuffixTree(maxDepth, maxSpecTokens);
+  }
+}
 
 /**
  * SuffixDecoding (Oliaro et al., NeurIPS 2025; ArcticInference `SuffixDecodingCache`).
@@ -116,22 +131,24 @@ export class SuffixDecodingDrafter implements Drafter {
   readonly params: Readonly<Record<string, unknown>>;
   /** Per-request tree (exposed read-only for tests and diagnostics). */
   readonly local: SuffixTree;
-  /** Global tree of outputs. */
+  /** Global tree of outputs (shared with other drafters when built with a {@link SuffixGlobalCache}). */
   readonly global: SuffixTree;
+  private readonly shared: SuffixGlobalCache;
   /** Which tree the last draft came from. */
   lastSource: 'local' | 'global' | 'none' = 'none';
   /** The same as a draft-source label (`suffix-local`, `suffix-global`, `none`), set on every `propose`. */
   lastDraftSource = 'none';
   private readonly options: SuffixOptions;
   private readonly speculation: SpeculateOptions;
-  private readonly cached: number[] = [];
+  private readonly cached: number[];
   private localSeq = -1;
   private globalSeq = -1;
   private localAppended = 0;
   private globalAppended = 0;
   private contextSize = Number.POSITIVE_INFINITY;
 
-  constructor(options: SuffixOptions) {
+  /** `shared`: a global cache shared with the drafters of the other requests in flight (batched decoding). */
+  constructor(options: SuffixOptions, shared?: SuffixGlobalCache) {
     const { maxDepth, maxSpecTokens, alpha, offset, minTokenProb, maxCachedRequests } = options;
     if (!Number.isInteger(maxDepth) || maxDepth < 2) throw new RangeError(`suffix maxDepth must be an integer >= 2, got ${maxDepth}`);
     if (!Number.isInteger(maxSpecTokens) || maxSpecTokens < 1)
@@ -148,7 +165,9 @@ export class SuffixDecodingDrafter implements Drafter {
     this.speculation = { maxSpecTokens, alpha, offset, minTokenProb, tree: options.tree };
     this.maxDraftNodes = (cut > 0 ? Math.min(cut, maxSpecTokens) : maxSpecTokens) + 1;
     this.local = new SuffixTree(maxDepth, maxSpecTokens);
-    this.global = new SuffixTree(maxDepth, maxSpecTokens);
+    this.shared = shared ?? new SuffixGlobalCache(maxDepth, maxSpecTokens);
+    this.global = this.shared.tree;
+    this.cached = this.shared.cached;
   }
 
   beginRequest(history: TokenHistory, _predictions?: unknown, _sampling?: unknown, limits?: RequestLimits): void {
@@ -162,8 +181,16 @@ export class SuffixDecodingDrafter implements Drafter {
     if (cap !== 0) {
       this.globalSeq = this.global.openSequence();
       this.cached.push(this.globalSeq);
-      // Evict the oldest outputs, never the one just opened.
-      while (cap > 0 && this.cached.length > cap) this.global.removeSequence(this.cached.shift() as number);
+      this.shared.open.add(this.globalSeq);
+      // Evict the oldest outputs, never the one just opened (nor, when shared, one still being decoded).
+      for (let i = 0; cap > 0 && this.cached.length > cap && i < this.cached.length; ) {
+        const seq = this.cached[i];
+        if (this.shared.open.has(seq)) i++;
+        else {
+          this.cached.splice(i, 1);
+          this.global.removeSequence(seq);
+        }
+      }
     }
     this.globalAppended = history.promptLength;
   }
@@ -202,7 +229,10 @@ export class SuffixDecodingDrafter implements Drafter {
   endRequest(history: TokenHistory): void {
     this.sync(history);
     this.local.closeSequence(this.localSeq);
-    if (this.globalSeq >= 0) this.global.closeSequence(this.globalSeq);
+    if (this.globalSeq >= 0) {
+      this.global.closeSequence(this.globalSeq);
+      this.shared.open.delete(this.globalSeq);
+    }
   }
 
   private sync(history: TokenHistory): void {

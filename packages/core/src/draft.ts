@@ -141,6 +141,31 @@ export class Draft {
   }
 
   /**
+   * Keeps the first `count` nodes (>= 1) of a tree draft: a parent always precedes its children, so the kept
+   * nodes form a tree. Used by batch budgets that cap the nodes of a forward.
+   */
+  truncateToCount(count: number): void {
+    if (count >= this.count) return;
+    if (count < 1) throw new RangeError(`truncateToCount(${count}): the root is always kept`);
+    if (this.extraEdges) throw new Error('truncateToCount is only supported for tree drafts');
+    this.count = count;
+    this.deepest = 0;
+    for (let j = 0; j < count; j++) {
+      this.firstChild[j] = -1;
+      this.nextSibling[j] = -1;
+      this.lastChild[j] = -1;
+      if (this.depth[j] > this.deepest) this.deepest = this.depth[j];
+    }
+    for (let j = 1; j < count; j++) {
+      const p = this.parent[j];
+      const last = this.lastChild[p];
+      if (last < 0) this.firstChild[p] = j;
+      else this.nextSibling[last] = j;
+      this.lastChild[p] = j;
+    }
+  }
+
+  /**
    * Drops every node deeper than `maxDepth` (used when the context is nearly full). Kept nodes keep their
    * relative order; parents, child links and visibility are rebuilt in place.
    */

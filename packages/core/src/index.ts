@@ -1,4 +1,15 @@
 export { AutoregressiveDrafter } from './autoregressive.ts';
+export { type BatchBudget, BatchBudgetAllocator, forwardCost } from './batch-budget.ts';
+export { measureBatchCostCurve } from './batch-cost-curve.ts';
+export {
+  BatchDecodeLoop,
+  type BatchDecodeOptions,
+  type BatchGenerationResult,
+  type BatchRequest,
+  type BatchRunResult,
+  type SlotDrafters,
+} from './batch-decode.ts';
+export type { BatchTargetModel } from './batch-model.ts';
 export { CommitTrace, type CommitTraceData, NO_RUNNER_UP } from './commit-trace.ts';
 export { type CostCurve, costAt, measureCostCurve, nonDecreasing } from './cost-curve.ts';
 export {

@@ -1,6 +1,7 @@
 import { writeFileAtomic } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import type { Command } from 'commander';
+import { checkBatchSummary, readBatchSummary } from '../report/batch-check.ts';
 import {
   baselineOf,
   checkSummary,
@@ -55,6 +56,30 @@ export function registerCheckCommand(program: Command): void {
         strictNumerics?: boolean;
       }) =>
         runCommand(() => {
+          // A batched run's batch-summary.json: checked per batch size (report/batch-check.ts).
+          const batched = opts.summary.endsWith('.json') ? readBatchSummary(opts.summary) : null;
+          if (batched) {
+            if (opts.update) {
+              writeFileAtomic(opts.baseline, `${JSON.stringify(batched, null, 2)}\n`);
+              process.stdout.write(`wrote ${opts.baseline} (${batched.rows.length} batched rows from ${opts.summary})\n`);
+              return;
+            }
+            const metric = opts.speedupMetric === 'cpu' ? 'cpu' : 'wall';
+            const tolerances = {
+              mat: fraction('--mat-tolerance', opts.matTolerance, DEFAULT_TOLERANCES.mat),
+              speedup: fraction('--speedup-tolerance', opts.speedupTolerance, DEFAULT_TOLERANCES.speedup),
+            };
+            const base = opts.baseline === 'results/baselines/ci.json' ? null : readBatchSummary(opts.baseline);
+            const lines = checkBatchSummary(batched, base, tolerances, metric, opts.strictNumerics === true);
+            for (const l of lines)
+              if (!l.ok || opts.all) process.stdout.write(`${l.ok ? 'ok  ' : 'FAIL'} ${l.row} ${l.check}: ${l.detail}\n`);
+            const failed = lines.filter((l) => !l.ok).length;
+            process.stdout.write(
+              `${lines.length - failed}/${lines.length} batched checks passed${base ? '' : ' (no batch baseline given: lossless only)'}\n`,
+            );
+            if (failed > 0) process.exitCode = 1;
+            return;
+          }
           const summary = readSummary(opts.summary);
           if (opts.update) {
             if (!summary.complete)

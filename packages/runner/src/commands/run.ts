@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { displayPath } from '../config/load.ts';
 import { renderTables } from '../report/report-md.ts';
 import { losslessFailures, OVERALL } from '../report/summary.ts';
+import { hasBatchAxis, runBatchBench } from '../sweep/batch-run.ts';
 import { runBench } from '../sweep/run.ts';
 import { parseShard } from '../sweep/shard.ts';
 import { positiveInt, runCommand } from './cli-helpers.ts';
@@ -54,6 +55,27 @@ export function registerRunCommand(program: Command): void {
                   process.env,
                   opts.shardCount === undefined ? undefined : positiveInt('--shard-count', opts.shardCount),
                 );
+          if (hasBatchAxis(config)) {
+            // A `batch` axis: requests decoded together (sweep/batch-sweep.ts), its own records and report.
+            const { run, files } = await runBatchBench({
+              config,
+              name: opts.name,
+              out: opts.out,
+              limit,
+              overwrite: opts.overwrite,
+              resume: opts.resume,
+              signal,
+            });
+            process.stdout.write(`wrote ${files.map((f) => displayPath(f)).join(', ')}\n`);
+            const logic = run.questions.filter((q) => q.lossless && !q.lossless.identical && q.lossless.kind !== 'numeric');
+            if (logic.length > 0) {
+              process.stderr.write(
+                `trbench: not lossless: ${[...new Set(logic.map((q) => `${q.model}/${q.dataset}/B=${q.batch}/${q.variant}`))].join(', ')}\n`,
+              );
+              process.exitCode = 3;
+            }
+            return;
+          }
           const result = await runBench({
             config,
             name: opts.name,

@@ -87,6 +87,10 @@ export interface SweepConfig {
   hash: string;
   /** Things the user should know that are not errors (optional methods missing from this build). */
   notes: string[];
+  /** Batch sizes swept (config `batch`), null = one request at a time. */
+  batch: number[] | null;
+  /** Budget policies swept with `batch`. */
+  batchBudget: Array<'per-request' | 'shared'>;
 }
 
 export interface LoadOptions {
@@ -361,6 +365,8 @@ export async function loadSweepConfig(file: string, options: LoadOptions = {}): 
       maxNewTokens: datasets[i].maxNewTokens,
     })),
     variants: variants.map((v) => ({ id: v.id, method: v.method, params: v.params, datasets: v.datasets })),
+    // Only when set, so configs without them keep their hash.
+    ...(config.batch ? { batch: config.batch, batchBudget: config.batchBudget ?? ['per-request'] } : {}),
   };
   return {
     file: abs,
@@ -377,5 +383,7 @@ export async function loadSweepConfig(file: string, options: LoadOptions = {}): 
     normalised,
     hash: hashOf(normalised),
     notes,
+    batch: config.batch ?? null,
+    batchBudget: config.batchBudget ?? ['per-request'],
   };
 }

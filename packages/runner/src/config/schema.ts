@@ -121,6 +121,16 @@ export const configSchema = z
      * fails the run too, as a logic one always does. Not part of the config hash: it changes no measurement.
      */
     strictNumerics: z.boolean().default(false),
+    /**
+     * Requests decoded together (a swept axis, e.g. [1, 2, 4, 8]): the sweep then runs batched
+     * (`sweep/batch-sweep.ts`, llama.cpp only, greedy, first turns). Absent: one request at a time, as always.
+     */
+    batch: z.array(z.int().min(1).max(256)).min(1).optional(),
+    /** Node budget policies swept with `batch` (default [per-request]); `shared` sizes each forward from t(N). */
+    batchBudget: z
+      .array(z.enum(['per-request', 'shared']))
+      .min(1)
+      .optional(),
     models: z.array(modelEntry).min(1),
     datasets: z.array(datasetEntry).min(1),
     methods: z.array(methodEntry).min(1),

@@ -15,4 +15,5 @@ import './ngram-map-k4v.ts';
 import './ngram-mod.ts';
 import './ngram-cache.ts';
 
+export * from './batch-drafters.ts';
 export * from './registry.ts';

@@ -47,6 +47,15 @@ export interface MethodSpec<P extends z.ZodType = z.ZodType> {
    * its prompt alone. Absent = true (replaying is always correct, only slower).
    */
   carriesState?(params: z.infer<P>): boolean;
+  /**
+   * How the drafter keeps its state when several requests are decoded together (`batch` > 1; see
+   * `batch-drafters.ts`): `per-request` (absent): every slot gets its own instance from `create`; `shared`:
+   * the method keeps global state that every request reads and updates (TR's hot matrix, the suffix global
+   * tree): `createSlots` builds the slots' drafters over that one state, or, without it, one instance from
+   * `create` serves every slot.
+   */
+  batchSharing?(params: z.infer<P>): 'per-request' | 'shared';
+  createSlots?(params: z.infer<P>, context: MethodContext, slots: number): Drafter[] | Promise<Drafter[]>;
 }
 
 export interface MethodRequirements {

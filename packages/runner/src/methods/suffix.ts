@@ -3,6 +3,7 @@ import {
   SUFFIX_VLLM_DEFAULTS,
   SUFFIX_VLLM_UPSTREAM_DEFAULTS,
   SuffixDecodingDrafter,
+  SuffixGlobalCache,
   type SuffixOptions,
 } from '@trbench/baselines';
 import { z } from 'zod';
@@ -71,6 +72,12 @@ function registerSuffix(name: string, summary: string, defaults: Readonly<Suffix
     create: ({ path, ...p }) => new SuffixDecodingDrafter({ ...p, tree: !path }),
     // The per-request tree is cleared per request; the global tree keeps earlier outputs unless it is off.
     carriesState: (p) => p.maxCachedRequests !== 0,
+    // Batched: a per-request tree per slot, one global tree of outputs for all of them.
+    batchSharing: (p) => (p.maxCachedRequests !== 0 ? 'shared' : 'per-request'),
+    createSlots: ({ path, ...p }, _ctx, slots) => {
+      const cache = new SuffixGlobalCache(p.maxDepth, p.maxSpecTokens);
+      return Array.from({ length: slots }, () => new SuffixDecodingDrafter({ ...p, tree: !path }, cache));
+    },
   });
 }
 

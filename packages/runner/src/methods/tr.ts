@@ -108,4 +108,7 @@ registerMethod({
   },
   // Hot start carries the matrix across requests; cold start clears it at every request.
   carriesState: (p) => p.start === 'hot',
+  // Batched, hot start: one matrix (one instance) read by every request and updated in slot order; cold start
+  // resets the matrix per request, so each slot keeps its own.
+  batchSharing: (p) => (p.start === 'hot' ? 'shared' : 'per-request'),
 });
