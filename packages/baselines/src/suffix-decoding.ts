@@ -89,6 +89,8 @@ export const SUFFIX_VLLM_UPSTREAM_DEFAULTS: Readonly<SuffixOptions> = {
   firstTokenFromPrefill: true,
   capToContext: true,
 };
+
+/**
  * The global tree of outputs and its FIFO of cached requests, shareable by several drafters that decode
  * requests at the same time (batch > 1): each request appends to its own sequence of the one tree, in the
  * order the batched loop calls its drafter (slot order), and the FIFO never evicts a request still in flight.

@@ -355,6 +355,7 @@ export class BatchDecodeLoop {
     state.allocator.observe(slot.index, draft.count, acceptance.length - 1);
     const s = log.steps++;
     log.acceptLengths[s] = committedThisStep;
+    log.acceptedDrafts[s] = acceptance.length - 1;
     log.draftNodes[s] = draft.count;
     log.forwardMs[s] = forwardMs;
     log.verifyMs[s] = tVerified - t0;
@@ -382,6 +383,7 @@ export class BatchDecodeLoop {
       stopReason: slot.stopReason,
       steps,
       acceptLengths,
+      acceptedPerStep: log.acceptedDrafts.slice(0, steps),
       draftNodes: log.draftNodes.slice(0, steps),
       meanAcceptedTokens: meanAcceptedTokens(acceptLengths),
       trace: slot.trace.snapshot(),
