@@ -58,3 +58,15 @@ describe('configs/paper-table1.yaml', () => {
     expect(r.stdout).toContain('ready: every file the run needs is in place');
   });
 });
+
+describe('every committed config', () => {
+  it('reads and plans without opening a model (the dry run of each)', async () => {
+    const dir = path.join(repoRoot, 'configs');
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    expect(files).toContain('cpu-quant.yaml');
+    for (const f of files) {
+      const plan = dryRunPlan(await readSweepConfig(path.join(dir, f)));
+      expect(plan.questionRuns, f).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});
