@@ -3,7 +3,8 @@
 # trbench on it, with no network and no Node.js installed.
 #
 #   bash kit/run.sh [--budget-min 9] [--out DIR] [--cpu] [--work DIR] [--jobs N] [--cuda-arch 90]
-#                   [--target T] [--libllama-dir DIR]
+#                   [--target T] [--libllama-dir DIR] [--model FILE.gguf | --hf DIR [--python PATH]]
+#                   [--dataset spec_bench|FILE.jsonl] [--config FILE.yaml] [--template raw|vicuna|chatml]
 #
 #   --budget-min M   wall-clock budget for everything, build included (default 9); the cost curve's repeats
 #                    and the sweep's size are cut to what is left, the sweep is stopped at the deadline
@@ -17,6 +18,18 @@
 #   --cuda-arch A    CUDA architecture (default: the GPU's compute capability from nvidia-smi, e.g. 90)
 #   --libllama-dir D use this already built libllama folder instead of building (node-llama-cpp's prebuilt
 #                    folder, or a kit build with its libllama-build.json)
+#   --model FILE     measure this GGUF (e.g. Vicuna-7B v1.3 in F16) instead of the vicuna-7b twin: tree check,
+#                    t(n) and the sweep run on it (the sweep: PLD instead of SpS, whose draft is a twin)
+#   --hf DIR         a Hugging Face checkpoint, converted here first with llama.cpp's converter carried in the
+#                    kit and this node's Python (torch, transformers, sentencepiece, safetensors, numpy) into
+#                    WORK/models/<name>.f16.gguf (kept: a second call reuses it); then as --model
+#   --python PATH    the Python for --hf (default python3)
+#   --dataset D      the kit's sweep on spec_bench (Spec-Bench, spread over its subtasks) or FILE.jsonl (Spec-Bench
+#                    lines, or {"prompt": ...} per line) instead of the story prompts
+#   --config FILE    run this sweep config instead of the kit's sized sweep (TRBENCH_MODEL = the --model/--hf file
+#                    and TRBENCH_DEVICE are set for it, as configs/paper-table1.yaml expects); the sweep is
+#                    stopped at the deadline and a second call with the same --out resumes it
+#   --template T     the prompt template of --model in the kit's sweep (default: the model's own, raw)
 set -uo pipefail
 
 KIT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,8 +42,14 @@ JOBS=""
 TARGET=llama
 CUDA_ARCH=""
 LIBDIR=""
+MODEL=""
+HF=""
+PYTHON=python3
+DATASET=stories
+CONFIG=""
+TEMPLATE=""
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 need_value() { [ $# -ge 2 ] && [ -n "$2" ] || { echo "run.sh: $1 needs a value" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -42,12 +61,21 @@ while [ $# -gt 0 ]; do
     --target) need_value "$@"; TARGET=$2; shift 2 ;;
     --cuda-arch) need_value "$@"; CUDA_ARCH=$2; shift 2 ;;
     --libllama-dir) need_value "$@"; LIBDIR=$2; shift 2 ;;
+    --model) need_value "$@"; MODEL=$2; shift 2 ;;
+    --hf) need_value "$@"; HF=$2; shift 2 ;;
+    --python) need_value "$@"; PYTHON=$2; shift 2 ;;
+    --dataset) need_value "$@"; DATASET=$2; shift 2 ;;
+    --config) need_value "$@"; CONFIG=$2; shift 2 ;;
+    --template) need_value "$@"; TEMPLATE=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$BUDGET_MIN" =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "run.sh: --budget-min must be a number of minutes (got $BUDGET_MIN)" >&2; exit 2; }
 [ -z "$JOBS" ] || [[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --jobs must be a positive integer (got $JOBS)" >&2; exit 2; }
+[ -z "$MODEL" ] || [ -z "$HF" ] || { echo "run.sh: give --model or --hf, not both" >&2; exit 2; }
+[ -z "$CONFIG" ] || [ "$DATASET" = stories ] || { echo "run.sh: --dataset is for the kit's own sweep; a --config names its datasets" >&2; exit 2; }
+[ -z "$TEMPLATE" ] || [[ "$TEMPLATE" =~ ^(raw|vicuna|chatml)$ ]] || { echo "run.sh: --template must be raw, vicuna or chatml (got $TEMPLATE)" >&2; exit 2; }
 DEADLINE=$(awk -v t="$T0" -v m="$BUDGET_MIN" 'BEGIN { printf "%d", t + m * 60 }')
 OUT=${OUT:-$PWD/trbench-kit-out-$(date +%Y%m%d-%H%M%S)}
 WORK=${WORK:-$KIT/work}
@@ -105,6 +133,29 @@ if [ -d "$WORK" ]; then
   FREE_GIB=$(df -Pk "$WORK" | awk 'NR==2 {printf "%d", $4 / 1048576}')
   HAVE_MODELS=$(du -sk "$WORK/cache" 2>/dev/null | awk '{printf "%d", $1 / 1048576}')
   [ $(( FREE_GIB + ${HAVE_MODELS:-0} )) -ge "$NEED_GIB" ] || missing "$NEED_GIB GiB free in $WORK for the twins and the build (found $FREE_GIB GiB; --work elsewhere)"
+fi
+# The user's model, dataset and config (checked here, before any work).
+if [ -n "$MODEL" ]; then
+  if [ ! -f "$MODEL" ]; then missing "the model file $MODEL (--model)"
+  elif [ "$(head -c 4 "$MODEL" 2>/dev/null)" != GGUF ]; then missing "a GGUF file for --model ($MODEL does not start with the bytes GGUF; convert a Hugging Face checkpoint with --hf)"
+  else MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL"); fi
+fi
+if [ -n "$HF" ]; then
+  if [ ! -f "$HF/config.json" ]; then missing "a Hugging Face checkpoint folder with config.json for --hf (got $HF)"
+  else HF=$(cd "$HF" && pwd); fi
+  if ! command -v "$PYTHON" >/dev/null 2>&1; then missing "Python 3 for --hf ($PYTHON not found; --python PATH)"
+  else
+    PY_MISSING=$(for p in torch transformers sentencepiece safetensors numpy; do "$PYTHON" -c "import $p" >/dev/null 2>&1 || printf '%s ' "$p"; done)
+    [ -z "$PY_MISSING" ] || missing "Python packages for llama.cpp's converter (--hf) that $PYTHON cannot import: ${PY_MISSING% }"
+  fi
+fi
+case "$DATASET" in
+  stories|spec_bench|spec-bench) ;;
+  *.jsonl) if [ -f "$DATASET" ]; then DATASET=$(cd "$(dirname "$DATASET")" && pwd)/$(basename "$DATASET"); else missing "the dataset file $DATASET (--dataset)"; fi ;;
+  *) echo "run.sh: --dataset must be spec_bench or a .jsonl file (got $DATASET)" >&2; exit 2 ;;
+esac
+if [ -n "$CONFIG" ]; then
+  if [ -f "$CONFIG" ]; then CONFIG=$(cd "$(dirname "$CONFIG")" && pwd)/$(basename "$CONFIG"); else missing "the sweep config $CONFIG (--config)"; fi
 fi
 if [ $MISSING = 1 ]; then echo "run.sh: nothing was done" >&2; exit 2; fi
 
@@ -174,12 +225,38 @@ CHECK_MODELS=$(json_list check)
 TARGET_MODEL=$(json_str target)
 NOTE=$(json_str note)
 [ -z "$NOTE" ] || log "note: $NOTE"
+# The user's model replaces the twin as the target (and is tree-checked on the device too).
+CONVERTED=""
+if [ -n "$HF" ]; then
+  CONVERTED=$WORK/models/$(basename "$HF").f16.gguf
+  MODEL=$CONVERTED
+fi
+if [ -n "$MODEL" ]; then
+  TARGET_MODEL=$MODEL
+  CHECK_MODELS="$CHECK_MODELS $MODEL"
+  export TRBENCH_MODEL=$MODEL
+  log "model: $MODEL${HF:+ (converted from $HF)}"
+fi
+export TRBENCH_DEVICE=$DEVICE
+export TRBENCH_LLAMA_CONVERTER=$KIT/llama.cpp/converter
+convert_hf() {
+  if [ -f "$CONVERTED" ]; then echo "already converted: $CONVERTED"; return 0; fi
+  mkdir -p "$(dirname "$CONVERTED")" && trbench convert --hf "$HF" --out "$CONVERTED" --type f16 --python "$PYTHON"
+}
 
-# Twins are generated while libllama builds (one core; the build has the rest).
+# Twins are generated (and a --hf checkpoint converted) while libllama builds (the build has the other cores).
 PREP_LOG=$OUT/prepare-models.log
 PREP_START=$(date +%s)
-# shellcheck disable=SC2046
-trbench kit prepare-models $(printf '%s\n' stories260K $CHECK_MODELS "$TARGET_MODEL" | awk '!seen[$0]++') > "$PREP_LOG" 2>&1 &
+prepare_models() {
+  if [ -n "$HF" ]; then
+    local c0; c0=$(date +%s)
+    convert_hf || { record convert failed "$(( $(date +%s) - c0 ))" "llama.cpp's converter on $HF"; return 1; }
+    record convert ok "$(( $(date +%s) - c0 ))" "$HF -> $CONVERTED (llama.cpp's converter, $PYTHON)"
+  fi
+  # shellcheck disable=SC2046
+  trbench kit prepare-models $(printf '%s\n' stories260K $CHECK_MODELS "$TARGET_MODEL" | awk '!seen[$0]++')
+}
+prepare_models > "$PREP_LOG" 2>&1 &
 PREP_PID=$!
 
 SRC=$WORK/llama.cpp
@@ -261,8 +338,15 @@ RESERVE=15
 GRACE=45
 SWEEP_S=$(( $(left) - RESERVE ))
 MAX_QUESTIONS=$([ $CPU = 1 ] && echo 8 || echo 16)
+SWEEP_CONFIG=$OUT/sweep.json
+SWEEP_NOTE="AR, TR 2.2.2, chains, tuned tree, SuffixDecoding, $([ -n "$MODEL" ] && echo PLD || echo SpS)"
+if [ -n "$CONFIG" ]; then SWEEP_CONFIG=$CONFIG; SWEEP_NOTE="the methods of $(basename "$CONFIG")"; fi
 if [ "$SWEEP_S" -gt $(( GRACE + 30 )) ]; then
-  if [ -f "$OUT/sweep/run.json" ] && [ -f "$OUT/sweep.json" ]; then
+  if [ -n "$CONFIG" ]; then
+    # The user's config: run as written (no sizing); stopped at the deadline, resumed by a second call.
+    if [ -f "$OUT/sweep/run.json" ]; then SWEEP_MODE=--resume; else SWEEP_MODE=--overwrite; fi
+    skip plan-sweep "the sweep is $CONFIG${SWEEP_MODE:+ ($SWEEP_MODE)}"
+  elif [ -f "$OUT/sweep/run.json" ] && [ -f "$OUT/sweep.json" ]; then
     # A second call with the same --out continues the sweep the first one was stopped in.
     SWEEP_MODE=--resume
     skip plan-sweep "resuming the sweep of an earlier call ($(wc -l < "$OUT/sweep/records.jsonl" 2>/dev/null || echo 0) records)"
@@ -270,10 +354,11 @@ if [ "$SWEEP_S" -gt $(( GRACE + 30 )) ]; then
     SWEEP_MODE=--overwrite
     step plan-sweep "sized to $(( SWEEP_S - GRACE )) s" trbench kit plan-sweep --budget-s "$(( SWEEP_S - GRACE ))" --model "$TARGET_MODEL" \
       --device "$DEVICE" --threads "$THREADS" --max-new-tokens "$NEW_TOKENS" --max-questions "$MAX_QUESTIONS" \
-      --cost-curve "$OUT/cost-curve/cost-curve.json" --out "$OUT/sweep.json"
+      --cost-curve "$OUT/cost-curve/cost-curve.json" --out "$OUT/sweep.json" --dataset "$DATASET" \
+      ${MODEL:+--user-model} ${TEMPLATE:+--template "$TEMPLATE"}
   fi
-  step sweep "AR, TR 2.2.2, chains, tuned tree, SuffixDecoding, SpS" \
-    timeout -s INT -k "$GRACE" "$(( $(left) - RESERVE - GRACE ))" "$NODE" "$APP" run "$OUT/sweep.json" --out "$OUT" --name sweep $SWEEP_MODE
+  step sweep "$SWEEP_NOTE" \
+    timeout -s INT -k "$GRACE" "$(( $(left) - RESERVE - GRACE ))" "$NODE" "$APP" run "$SWEEP_CONFIG" --out "$OUT" --name sweep $SWEEP_MODE
   if [ -f "$OUT/sweep/records.jsonl" ]; then step sweep-report "summary of the finished questions" trbench report "$OUT/sweep"; fi
 else
   skip sweep "budget spent ($(left) s left)"

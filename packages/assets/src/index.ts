@@ -19,6 +19,7 @@ export { encodeGguf, encodeGgufHeader, type GgufTensor, type GgufTensorEntry, ty
 export { sha256Bytes, sha256File, sha256FileCached } from './hash.ts';
 export { convertLlama2cToGguf, type Llama2cConfig, readLlama2cConfig, readLlama2cTokenizer } from './llama2c.ts';
 export { assertGgufFile, parseHfUri } from './model-file.ts';
+export { locateModel, type ModelLocation } from './model-locate.ts';
 export {
   type LlamaShape,
   MAX_TWIN_VOCAB,

@@ -47,6 +47,23 @@ export interface DerivedSpec {
   type: WeightType | null;
 }
 
+/**
+ * llama.cpp's K-quant mixtures a twin may have: made from the twin's F16 file by libllama's own quantiser
+ * (`llama_model_quantize`), never by trbench's code.
+ */
+export const KQUANT_TYPES = ['q4_k_m', 'q5_k_m', 'q6_k'] as const;
+export type KQuantType = (typeof KQUANT_TYPES)[number];
+
+/** Weight types of a twin: trbench's own encodings, or a K-quant mixture made by libllama. */
+export type TwinType = WeightType | KQuantType;
+
+/** K-quants pack rows in super-blocks of 256 values (QK_K). */
+export const QK_K = 256;
+
+export function isKQuant(type: string): type is KQuantType {
+  return (KQUANT_TYPES as readonly string[]).includes(type);
+}
+
 /** A twin of stories260K at a llama shape. */
 export interface TwinSpec {
   kind: 'twin';
@@ -57,7 +74,7 @@ export interface TwinSpec {
   /** `d<D>-l<L>-h<H>-kv<KV>-f<F>[-v<V>]` (`-v` only when V is not 512). */
   shapeString: string;
   shape: TwinShape;
-  type: WeightType;
+  type: TwinType;
 }
 
 export type ParsedModelSpec = DerivedSpec | TwinSpec;
@@ -84,7 +101,7 @@ function twinError(spec: string, why: string): TrbenchError {
   return new TrbenchError(
     `bad twin spec ${JSON.stringify(spec)}: ${why}; expected twin:<shape>[:<type>] with <shape> one of ` +
       `${Object.keys(NAMED_TWIN_SHAPES).join(', ')} or d<D>-l<L>-h<H>-kv<KV>-f<F>[-v<V>] (e.g. d256-l6-h16-kv8-f688, vocabulary V ${STORIES260K_VOCAB}..${MAX_TWIN_VOCAB}, default ${STORIES260K_VOCAB}), ` +
-      `<type> one of ${WEIGHT_TYPES.join(', ')} (default f16)`,
+      `<type> one of ${[...WEIGHT_TYPES, ...KQUANT_TYPES].join(', ')} (default f16)`,
   );
 }
 
@@ -93,7 +110,7 @@ function twinError(spec: string, why: string): TrbenchError {
  * KV heads must fit in the twin's heads with the twin's own grouping; its RoPE pairs must land on pairs
  * of the same frequency (head size a multiple of stories260K's 8); block types need rows of 32.
  */
-export function twinShapeProblem(s: TwinShape, type: WeightType): string | null {
+export function twinShapeProblem(s: TwinShape, type: TwinType): string | null {
   const src = STORIES260K_SHAPE;
   for (const [field, v] of Object.entries(s)) if (!Number.isSafeInteger(v) || v <= 0) return `${field} ${v} is not a positive integer`;
   if (s.dim < src.dim) return `width ${s.dim} is below stories260K's ${src.dim}`;
@@ -108,6 +125,9 @@ export function twinShapeProblem(s: TwinShape, type: WeightType): string | null 
   if (head % srcHead !== 0) return `head size ${head} (${s.dim}/${s.heads}) is not a multiple of stories260K's ${srcHead}`;
   if ((type === 'q8_0' || type === 'q4_0') && (s.dim % 32 !== 0 || s.ffn % 32 !== 0))
     return `${type} needs the width and FFN width to be multiples of 32 (got ${s.dim} and ${s.ffn})`;
+  // llama.cpp would quietly fall back to another type for rows that are not whole super-blocks.
+  if (isKQuant(type) && (s.dim % QK_K !== 0 || s.ffn % QK_K !== 0))
+    return `${type} needs the width and FFN width to be multiples of ${QK_K} (K-quant super-blocks; got ${s.dim} and ${s.ffn})`;
   if (s.vocab > STORIES260K_VOCAB && s.dim < src.dim + 32)
     return `a vocabulary above ${STORIES260K_VOCAB} needs a width of at least ${src.dim + 32} (its extra tokens read a spare block of 32 residual dims), got ${s.dim}`;
   return null;
@@ -127,8 +147,9 @@ function parseTwin(spec: string): TwinSpec {
     if (typeof vocab === 'string') throw twinError(spec, vocab);
     shape = { dim, layers, heads, kvHeads, ffn, vocab };
   }
-  const type = (typePart ?? 'f16') as WeightType;
-  if (!(WEIGHT_TYPES as readonly string[]).includes(type)) throw twinError(spec, `unknown type ${JSON.stringify(typePart)}`);
+  const type = (typePart ?? 'f16') as TwinType;
+  if (!(WEIGHT_TYPES as readonly string[]).includes(type) && !isKQuant(type))
+    throw twinError(spec, `unknown type ${JSON.stringify(typePart)}`);
   const problem = twinShapeProblem(shape, type);
   if (problem) throw twinError(spec, problem);
   const explicit = shapeString(shape);

@@ -11,6 +11,11 @@ export interface CostCurve {
   ms: number[];
   /** Committed context length the drafts were evaluated on top of. */
   contextLength: number;
+  /**
+   * The medians before the non-decreasing fit (present when measured here): a kernel switch that makes a
+   * larger batch cheaper (llama.cpp's repacked Q4 gemv → gemm at n = 4 on x86) shows only here.
+   */
+  rawMs?: number[];
 }
 
 /**
@@ -78,7 +83,7 @@ export async function measureCostCurve(
     const sorted = Array.from(xs).sort((a, b) => a - b);
     return sorted[sorted.length >> 1];
   });
-  return { sizes: [...sizes], ms: nonDecreasing(medians), contextLength: options.contextLength };
+  return { sizes: [...sizes], ms: nonDecreasing(medians), contextLength: options.contextLength, rawMs: medians };
 }
 
 /** Least-squares non-decreasing fit (pool adjacent violators). */

@@ -93,6 +93,24 @@ int main(void) {
   FIELD(llama_sampler_chain_params, no_perf);
   STRUCT_END();
 
+  STRUCT_BEGIN(llama_model_quantize_params);
+  FIELD(llama_model_quantize_params, nthread);
+  FIELD(llama_model_quantize_params, ftype);
+  FIELD(llama_model_quantize_params, output_tensor_type);
+  FIELD(llama_model_quantize_params, token_embedding_type);
+  FIELD(llama_model_quantize_params, allow_requantize);
+  FIELD(llama_model_quantize_params, quantize_output_tensor);
+  FIELD(llama_model_quantize_params, only_copy);
+  FIELD(llama_model_quantize_params, pure);
+  FIELD(llama_model_quantize_params, keep_split);
+  FIELD(llama_model_quantize_params, dry_run);
+  FIELD(llama_model_quantize_params, imatrix);
+  FIELD(llama_model_quantize_params, kv_overrides);
+  FIELD(llama_model_quantize_params, tt_overrides);
+  FIELD(llama_model_quantize_params, prune_layers);
+  FIELD(llama_model_quantize_params, max_buf_size);
+  STRUCT_END();
+
   printf("} as const;\n");
   return 0;
 }

@@ -107,6 +107,26 @@ export const EXPECTED_LAYOUT = {
       no_perf: 0,
     },
   },
+  llama_model_quantize_params: {
+    size: 64,
+    fields: {
+      nthread: 0,
+      ftype: 4,
+      output_tensor_type: 8,
+      token_embedding_type: 12,
+      allow_requantize: 16,
+      quantize_output_tensor: 17,
+      only_copy: 18,
+      pure: 19,
+      keep_split: 20,
+      dry_run: 21,
+      imatrix: 24,
+      kv_overrides: 32,
+      tt_overrides: 40,
+      prune_layers: 48,
+      max_buf_size: 56,
+    },
+  },
 } as const;
 
 export const llama_model_params = koffi.struct('llama_model_params', {
@@ -189,6 +209,27 @@ export const llama_sampler_chain_params = koffi.struct('llama_sampler_chain_para
   no_perf: 'bool',
 });
 
+/** `llama_model_quantize`'s parameters (the library's own quantiser, as `llama-quantize` calls it). */
+export const llama_model_quantize_params = koffi.struct('llama_model_quantize_params', {
+  nthread: 'int32_t',
+  ftype: 'int32_t',
+  output_tensor_type: 'int32_t',
+  token_embedding_type: 'int32_t',
+  allow_requantize: 'bool',
+  quantize_output_tensor: 'bool',
+  only_copy: 'bool',
+  pure: 'bool',
+  keep_split: 'bool',
+  dry_run: 'bool',
+  imatrix: 'void *',
+  kv_overrides: 'void *',
+  tt_overrides: 'void *',
+  prune_layers: 'void *',
+  max_buf_size: 'size_t',
+});
+
+export type QuantizeParams = Record<keyof typeof EXPECTED_LAYOUT.llama_model_quantize_params.fields, number | boolean | unknown>;
+
 /** Shape of the JS object koffi produces for a `llama_batch` by value. */
 export interface LlamaBatch {
   n_tokens: number;
@@ -208,7 +249,14 @@ export const GGML_TYPE = { F32: 0, F16: 1 } as const;
 
 /** Throws when koffi's view of a struct differs from the table generated from the pinned headers. */
 export function checkStructLayouts(): void {
-  const types = { llama_model_params, llama_context_params, llama_batch, llama_sampler_seq_config, llama_sampler_chain_params } as const;
+  const types = {
+    llama_model_params,
+    llama_context_params,
+    llama_batch,
+    llama_sampler_seq_config,
+    llama_sampler_chain_params,
+    llama_model_quantize_params,
+  } as const;
   const problems: string[] = [];
   for (const [name, expected] of Object.entries(EXPECTED_LAYOUT)) {
     const type = types[name as keyof typeof types];
@@ -265,6 +313,36 @@ export function checkLibraryDefaults(model: ModelParams, context: ContextParams)
     const actual = context[k as keyof ContextParams];
     if (Number(actual) !== Number(v) && actual !== v) diffs.push(`llama_context_params.${k} = ${String(actual)}, expected ${String(v)}`);
   }
+  return diffs;
+}
+
+/** `GGML_TYPE_COUNT` of the pinned ggml.h: "no override" for the quantiser's output and embedding types. */
+export const GGML_TYPE_COUNT = 43;
+
+/**
+ * `llama_model_quantize_default_params()` read through our layout against the pinned source's values
+ * (`src/llama-quant.cpp`): other bytes at these offsets mean another layout.
+ */
+export function checkQuantizeDefaults(q: QuantizeParams): string[] {
+  const expect: Partial<Record<keyof QuantizeParams, unknown>> = {
+    nthread: 0,
+    ftype: 7, // LLAMA_FTYPE_MOSTLY_Q8_0
+    output_tensor_type: GGML_TYPE_COUNT,
+    token_embedding_type: GGML_TYPE_COUNT,
+    allow_requantize: false,
+    quantize_output_tensor: true,
+    only_copy: false,
+    pure: false,
+    keep_split: false,
+    dry_run: false,
+  };
+  const diffs: string[] = [];
+  for (const [k, v] of Object.entries(expect)) {
+    const actual = q[k as keyof QuantizeParams];
+    if (actual !== v) diffs.push(`llama_model_quantize_params.${k} = ${String(actual)}, expected ${String(v)}`);
+  }
+  for (const k of ['imatrix', 'kv_overrides', 'tt_overrides', 'prune_layers'] as const)
+    if (q[k] !== null) diffs.push(`llama_model_quantize_params.${k} is not NULL`);
   return diffs;
 }
 

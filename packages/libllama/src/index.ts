@@ -9,3 +9,4 @@ export {
 } from './abi.ts';
 export { type GpuChoice, type LlamaLibrary, loadLlamaLibrary, type Variant } from './library.ts';
 export { BUILD_STAMP_FILE, LIBRARY_DIR_ENV, type LibraryBuildStamp } from './library-dir.ts';
+export { KQUANT_FTYPES, type KQuantName, type QuantizeOptions, quantizeModelFile } from './quantize.ts';

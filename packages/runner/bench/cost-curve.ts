@@ -57,9 +57,12 @@ for (const backend of backends) {
 const environment = captureEnvironment();
 const doc = { spec, threads, context, repeats, tree: tree.name, environment, results };
 const table = [
-  `| n | ${results.map((r) => `${r.backend} t(n) ms | t(n)/t(1)`).join(' | ')} |`,
-  `|---:|${results.map(() => '---:|---:').join('|')}|`,
-  ...sizes.map((n, i) => `| ${n} | ${results.map((r) => `${r.ms[i].toFixed(2)} | ${r.ratio[i].toFixed(2)}`).join(' | ')} |`),
+  `| n | ${results.map((r) => `${r.backend} t(n) ms | t(n)/t(1) | raw median ms`).join(' | ')} |`,
+  `|---:|${results.map(() => '---:|---:|---:').join('|')}|`,
+  ...sizes.map(
+    (n, i) =>
+      `| ${n} | ${results.map((r) => `${r.ms[i].toFixed(2)} | ${r.ratio[i].toFixed(2)} | ${r.rawMs?.[i]?.toFixed(2) ?? '–'}`).join(' | ')} |`,
+  ),
 ].join('\n');
 console.log(`${spec}, ${threads} thread(s), context ${context}, median of ${repeats}\n\n${table}`);
 if (out) {

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerAssetsCommand } from './commands/assets.ts';
 import { registerCheckCommand } from './commands/check.ts';
 import { registerCheckBackendCommand } from './commands/check-backend.ts';
+import { registerConvertCommand } from './commands/convert.ts';
 import { registerCorpusCommand } from './commands/corpus.ts';
 import { registerDatastoreCommand } from './commands/datastore.ts';
 import { registerExportCommand } from './commands/export.ts';
@@ -45,5 +46,6 @@ registerCheckBackendCommand(program);
 registerTuneCommand(program);
 registerCorpusCommand(program);
 registerDatastoreCommand(program);
+registerConvertCommand(program);
 
 await program.parseAsync(process.argv);

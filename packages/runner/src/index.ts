@@ -3,6 +3,7 @@
 export { loadSweepConfig, type SweepConfig, type Variant } from './config/load.ts';
 export { captureEnvironment, type Environment } from './env/environment.ts';
 export { type BackendCurve, measureBackendCurve } from './models/backend-curve.ts';
+export { CONVERTER_ENV, convertHf, extractConverter, llamaSourceBundle } from './models/hf-convert.ts';
 export { openModel } from './models/open-model.ts';
 export { type Baseline, baselineOf, type CheckLine, checkSummary, DEFAULT_TOLERANCES, type Tolerances } from './report/check.ts';
 export { costCurveChart } from './report/cost-chart.ts';

@@ -3,7 +3,7 @@ import { setMetadata } from '../derived.ts';
 import { type GgufHeader, readTensorF32 } from '../gguf-read.ts';
 import type { ChunkSink, StreamTensor } from '../gguf-stream.ts';
 import type { GgufValue } from '../gguf-writer.ts';
-import { type LlamaShape, STORIES260K_SHAPE, STORIES260K_VOCAB, type TwinSpec } from '../model-spec.ts';
+import { isKQuant, type LlamaShape, STORIES260K_SHAPE, STORIES260K_VOCAB, type TwinSpec } from '../model-spec.ts';
 import { blockSize, encodeValues, FILE_TYPE, GGML_TYPE, type GgmlTypeId, tensorTypeFor, typeBytes } from '../quantize.ts';
 import { ConstantChannel, TwinLayout } from './layout.ts';
 import { TWIN_SEED, Xoshiro128, zeroBlock } from './random.ts';
@@ -163,6 +163,9 @@ export function buildTwin(
       `${source.path}: a twin source must have stories260K's shape ${JSON.stringify(STORIES260K_SHAPE)}, got ${JSON.stringify(src)}`,
     );
   const { shape } = spec;
+  const wtype = spec.type;
+  if (isKQuant(wtype))
+    throw new TrbenchError(`${spec.name}: K-quant twins are quantised from the F16 twin by libllama (resolveTwin), not built here`);
   const L = new TwinLayout(shape, src);
   const h = L.head;
   const h0 = L.srcHead;
@@ -171,17 +174,17 @@ export function buildTwin(
   const fr = Math.fround;
   const tensors: StreamTensor[] = [];
   const add = (name: string, rowsCols: [number, number] | [number], plan: Omit<RowPlan, 'rows' | 'cols'>) => {
-    const type = tensorTypeFor(name, rowsCols, spec.type);
+    const type = tensorTypeFor(name, rowsCols, wtype);
     const rows = rowsCols.length === 2 ? rowsCols[0] : 1;
     const cols = rowsCols[rowsCols.length - 1];
     tensors.push({ name, shape: rowsCols, type, write: planWriter(name, type, { rows, cols, ...plan }) });
   };
-  const blkOf = (name: string, shape2: number[]) => blockSize(tensorTypeFor(name, shape2, spec.type));
+  const blkOf = (name: string, shape2: number[]) => blockSize(tensorTypeFor(name, shape2, wtype));
   const read = (name: string) => readTensorF32(source, name);
   const allZero = { kind: () => ZERO, prefixLen: 0, prefix: () => {}, tailRandom: false };
   const V = shape.vocab;
   const wide = V > STORIES260K_VOCAB;
-  const embdType = tensorTypeFor('token_embd.weight', [V, shape.dim], spec.type);
+  const embdType = tensorTypeFor('token_embd.weight', [V, shape.dim], wtype);
   const channel = wide ? new ConstantChannel(L, embdType === GGML_TYPE.F32 ? 'f32' : embdType === GGML_TYPE.F16 ? 'f16' : 'q8_0') : null;
   /** In a wide twin, every row of a matrix reading the residual ends in zeros over the constant channel's block. */
   const closed = (name: string, rowsCols: [number, number]) => (channel ? { suffixLen: blkOf(name, rowsCols), suffix: () => {} } : {});
@@ -322,7 +325,7 @@ export function buildTwin(
   const ropeBase = source.metadata.get('llama.rope.freq_base');
   const metadata = setMetadata(keep, [
     ['general.name', { type: 'string', value: spec.name }],
-    ['general.file_type', { type: 'u32', value: FILE_TYPE[spec.type] }],
+    ['general.file_type', { type: 'u32', value: FILE_TYPE[wtype] }],
     ['llama.context_length', ctx ?? { type: 'u32', value: 512 }],
     ['llama.embedding_length', { type: 'u32', value: shape.dim }],
     ['llama.feed_forward_length', { type: 'u32', value: shape.ffn }],

@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { stampFile, verifyStampedFile } from '../file-stamp.ts';
 import { readGgufHeader } from '../gguf-read.ts';
 import { type WriteProgress, writeGgufStream, writeGgufStreamAsync } from '../gguf-stream.ts';
 import { sha256FileCached } from '../hash.ts';
-import { STORIES260K_VOCAB, type TwinSpec } from '../model-spec.ts';
+import { isKQuant, type KQuantType, STORIES260K_VOCAB, type TwinSpec } from '../model-spec.ts';
 import { cacheDir } from '../paths.ts';
 import type { ResolvedModel } from '../resolved-model.ts';
 import { buildTwin, TWIN_VERSION } from './build.ts';
@@ -33,6 +34,7 @@ export async function resolveTwin(
   onProgress?: WriteProgress,
   signal?: AbortSignal,
 ): Promise<ResolvedModel> {
+  if (isKQuant(spec.type)) return resolveKQuantTwin(spec, spec.type, source, onProgress, signal);
   const out = twinCachePath(spec);
   if (!existsSync(out)) {
     const { metadata, tensors } = buildTwin(spec, readGgufHeader(source.path), {
@@ -57,6 +59,62 @@ export async function resolveTwin(
         spec.shape.vocab > STORIES260K_VOCAB
           ? `computes the source model exactly in a slice of a larger llama; vocabulary ${spec.shape.vocab} with an untied LM head (tokens ≥ 512 unused, logits near −1000)`
           : 'computes the source model exactly in a slice of a larger llama; vocabulary 512, tied embeddings (no wide LM head)',
+    },
+  };
+}
+
+/** The F16 twin of the same shape (what a K-quant twin is quantised from). */
+function f16Of(spec: TwinSpec): TwinSpec {
+  return {
+    ...spec,
+    type: 'f16',
+    name: spec.name.replace(/:[^:]+$/, ':f16'),
+    canonical: spec.canonical.replace(/:[^:]+$/, ':f16'),
+  };
+}
+
+/**
+ * A K-quant twin (`twin:<shape>:q4_k_m|q5_k_m|q6_k`): the F16 twin (generated first if needed) quantised by
+ * libllama's own `llama_model_quantize`, the code `llama-quantize` runs, into a temporary file renamed into
+ * the cache and stamped. The quantiser keeps the F16 twin's metadata (stop tokens, twin shape, source
+ * sha256) and records the K-quant mixture in `general.file_type`. Deterministic: the same F16 bytes and
+ * library give the same file.
+ */
+async function resolveKQuantTwin(
+  spec: TwinSpec,
+  type: KQuantType,
+  source: ResolvedModel,
+  onProgress?: WriteProgress,
+  signal?: AbortSignal,
+): Promise<ResolvedModel> {
+  const f16 = await resolveTwin(f16Of(spec), source, onProgress, signal);
+  const out = twinCachePath(spec);
+  let sha256 = existsSync(out) ? await verifyStampedFile(out, 'delete it to quantise it again') : null;
+  if (sha256 === null) {
+    const tmp = `${out}.partial-${process.pid}.gguf`;
+    try {
+      // Loaded only here: the quantiser is libllama's (koffi), which nothing else in assets needs.
+      const { quantizeModelFile } = await import('@trbench/libllama');
+      process.stderr.write(`[twin] quantising ${f16.name} to ${type} with libllama's llama_model_quantize\n`);
+      await quantizeModelFile(f16.path, tmp, type);
+      if (signal?.aborted) throw signal.reason;
+      renameSync(tmp, out);
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+    sha256 = await stampFile(out);
+  }
+  return {
+    name: spec.name,
+    path: out,
+    sha256,
+    extraStopTokens: source.extraStopTokens,
+    defaultTemplate: source.defaultTemplate,
+    provenance: {
+      ...f16.provenance,
+      type,
+      quantizedFrom: `${f16.name} sha256:${f16.sha256}`,
+      quantizer: "libllama's llama_model_quantize (node-llama-cpp's pinned llama.cpp)",
     },
   };
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '@trbench/assets';
@@ -83,6 +83,35 @@ describe('npm run kit', () => {
     expect(out.text).toBe(', there was a little girl named Lily. She loved to play');
     expect(out.losslessIdentical).toBe(true);
     expect(out.backend.version).toContain('prebuilt, from');
+  });
+
+  it("carries llama.cpp's HF converter; the bundled convert finds it and checks the node's Python first", () => {
+    for (const p of ['convert_hf_to_gguf.py', 'conversion/llama.py', 'gguf-py/gguf/__init__.py', 'converter.json'])
+      expect(existsSync(path.join(kit, 'llama.cpp', 'converter', p)), p).toBe(true);
+    expect(manifest.files['llama.cpp/converter/convert_hf_to_gguf.py']).toBeDefined();
+    const ckpt = path.join(tmp, 'ckpt');
+    mkdirSync(ckpt, { recursive: true });
+    writeFileSync(path.join(ckpt, 'config.json'), '{}');
+    writeFileSync(path.join(ckpt, 'model.safetensors'), '');
+    // A Python without any of the converter's packages (an empty -I -S interpreter stands in for a bare node).
+    const py = path.join(tmp, 'bare-python');
+    writeFileSync(py, '#!/bin/sh\nexec python3 -I -S "$@"\n');
+    chmodSync(py, 0o755);
+    let stderr = '';
+    try {
+      execFileSync(
+        node,
+        [path.join(kit, 'app', 'trbench.mjs'), 'convert', '--hf', ckpt, '--out', path.join(tmp, 'x.gguf'), '--python', py],
+        {
+          cwd: tmp,
+          env: { PATH: '/usr/bin:/bin', HOME: tmp, TRBENCH_LLAMA_CONVERTER: path.join(kit, 'llama.cpp', 'converter') },
+          stdio: 'pipe',
+        },
+      );
+    } catch (err) {
+      stderr = String((err as { stderr: Buffer }).stderr);
+    }
+    expect(stderr.trim()).toMatch(/cannot import: torch, transformers, sentencepiece, safetensors, numpy \(install them/);
   });
 
   it('refuses the ONNX backend with one clear line', () => {

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { cacheDir, ensureFile, FILES, mirrorDir, sha256File } from '@trbench/assets';
 import { TrbenchError } from '@trbench/core';
 import { abiTableProgram, LLAMA_CPP_PINNED } from '@trbench/libllama';
+import { extractConverter } from '@trbench/runner';
 import { bundleTrbench } from './bundle.ts';
 import { LLAMA_SOURCE_KEEP, type LlamaSourceInfo, writeLlamaSourceArchive } from './llama-source.ts';
 import { packRuntime } from './runtime.ts';
@@ -120,6 +121,9 @@ export async function buildKit(options: BuildKitOptions): Promise<{ dir: string;
   copyFileSync(source.archive, path.join(llamaDir, archiveName));
   writeFileSync(path.join(llamaDir, 'source.json'), `${JSON.stringify(source.info, null, 1)}\n`);
   writeFileSync(path.join(llamaDir, 'abi-table.c'), abiTableProgram());
+  // llama.cpp's own Hugging Face converter (run.sh --hf converts on the node with the node's Python).
+  log(`kit: llama.cpp's convert_hf_to_gguf.py, conversion/ and gguf-py/ from the same bundle (${since()})`);
+  extractConverter(path.join(nlcDir, 'llama', 'gitRelease.bundle'), path.join(llamaDir, 'converter'));
 
   log(`kit: bundling trbench with esbuild (${since()})`);
   const app = path.join(kit, 'app');

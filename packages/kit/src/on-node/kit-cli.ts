@@ -14,7 +14,7 @@ import { Command } from 'commander';
 import { runCostCurve } from './cost-curve-step.ts';
 import { writeKitReport } from './kit-report.ts';
 import { kitModels } from './models.ts';
-import { planSweep } from './sweep-plan.ts';
+import { jsonlFieldsOf, type KitDataset, planSweep } from './sweep-plan.ts';
 
 function fail(message: string): never {
   throw new TrbenchError(message);
@@ -45,6 +45,30 @@ function positive(flag: string, raw: string): number {
 function device(raw: string): 'cuda' | 'cpu' {
   if (raw !== 'cuda' && raw !== 'cpu') fail(`--device must be cuda or cpu (got ${JSON.stringify(raw)})`);
   return raw;
+}
+
+/** The kit sweep's dataset from `--dataset` and how many questions it holds. */
+function kitDataset(raw: string): { dataset: KitDataset; available: number } {
+  if (raw === 'stories') return { dataset: { kind: 'stories' }, available: loadStorySuite().length };
+  if (raw === 'spec_bench' || raw === 'spec-bench') return { dataset: { kind: 'spec-bench' }, available: 480 };
+  const file = path.resolve(raw);
+  if (!raw.endsWith('.jsonl') || !existsSync(file))
+    fail(`--dataset ${JSON.stringify(raw)}: expected stories, spec_bench or an existing .jsonl file`);
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  let first: unknown;
+  try {
+    first = JSON.parse(lines[0] ?? '');
+  } catch {
+    fail(`--dataset ${file}: its first line is not a JSON object`);
+  }
+  const fields = first !== null && typeof first === 'object' ? jsonlFieldsOf(first as Record<string, unknown>) : null;
+  if (!fields)
+    fail(
+      `--dataset ${file}: expected Spec-Bench / MT-bench lines ({"question_id", "category", "turns": [...]}) or {"prompt": "..."} per line`,
+    );
+  return { dataset: { kind: 'jsonl', path: file, fields }, available: lines.length };
 }
 
 /**
@@ -143,7 +167,10 @@ export async function runKitCli(argv: string[]): Promise<void> {
     .option('--t1-ms <ms>', 't(1) when there is no cost curve', '30')
     .option('--threads <n>', 'CPU threads', '1')
     .option('--max-new-tokens <n>', 'tokens per question', '128')
-    .option('--max-questions <n>', 'stories in the config (a later call resumes what this one does not finish)', '16')
+    .option('--max-questions <n>', 'questions in the config (a later call resumes what this one does not finish)', '16')
+    .option('--dataset <d>', 'stories, spec_bench, or a JSONL file (Spec-Bench lines or one "prompt" per line)', 'stories')
+    .option('--user-model', "the target is the user's model (no SpS row: no carried draft shares its tokenizer)")
+    .option('--template <t>', "the target's prompt template (raw, vicuna, chatml; default: the model's own)")
     .action(
       (o: {
         budgetS: string;
@@ -155,7 +182,11 @@ export async function runKitCli(argv: string[]): Promise<void> {
         threads: string;
         maxNewTokens: string;
         maxQuestions: string;
+        dataset: string;
+        userModel?: boolean;
+        template?: string;
       }) => {
+        const { dataset, available } = kitDataset(o.dataset);
         const t1Ms = positive('--t1-ms', o.t1Ms);
         // Without a measured curve (the step failed or was skipped): a guess that grows with the draft.
         let curve = { sizes: [1, 128], ms: [t1Ms, 4 * t1Ms] };
@@ -169,8 +200,11 @@ export async function runKitCli(argv: string[]): Promise<void> {
           model: o.model,
           device: device(o.device),
           threads: positive('--threads', o.threads),
-          maxQuestions: Math.min(loadStorySuite().length, positive('--max-questions', o.maxQuestions)),
+          maxQuestions: Math.min(available, positive('--max-questions', o.maxQuestions)),
           maxNewTokens: positive('--max-new-tokens', o.maxNewTokens),
+          dataset,
+          userModel: Boolean(o.userModel),
+          ...(o.template ? { template: o.template } : {}),
         });
         mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
         writeFileAtomic(o.out, `${JSON.stringify(plan.config, null, 1)}\n`);

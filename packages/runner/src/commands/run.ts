@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
 import type { Command } from 'commander';
-import { displayPath } from '../config/load.ts';
+import { displayPath, readSweepConfig } from '../config/load.ts';
 import { renderTables } from '../report/report-md.ts';
 import { losslessFailures, OVERALL } from '../report/summary.ts';
 import { hasBatchAxis, runBatchBench } from '../sweep/batch-run.ts';
-import { runBench } from '../sweep/run.ts';
+import { dryRunPlan, renderDryRun } from '../sweep/dry-run.ts';
+import { RUNS_DIR, runBench } from '../sweep/run.ts';
 import { parseShard } from '../sweep/shard.ts';
 import { positiveInt, runCommand } from './cli-helpers.ts';
 
@@ -28,6 +29,10 @@ export function registerRunCommand(program: Command): void {
       '--strict-numerics',
       'numeric divergences from plain decoding (floating-point tie flips) fail the run too (config: strictNumerics)',
     )
+    .option(
+      '--dry-run',
+      'print the plan (models and where their files are looked for, questions, turns, runs, files methods read) and exit; opens, downloads and generates nothing',
+    )
     .option('--shard-count <n>', 'with --shard auto on a Kubernetes Indexed Job: the number of shards (the completions)')
     .action(
       (
@@ -41,11 +46,18 @@ export function registerRunCommand(program: Command): void {
           shard?: string;
           shardCount?: string;
           strictNumerics?: boolean;
+          dryRun?: boolean;
         },
       ) =>
         runCommand(async (signal) => {
           const t0 = performance.now();
           const limit = opts.limit === undefined ? undefined : positiveInt('--limit', opts.limit);
+          if (opts.dryRun) {
+            const plan = await readSweepConfig(config, { limit });
+            const dir = path.resolve(opts.out ?? RUNS_DIR, opts.name ?? plan.name);
+            process.stdout.write(renderDryRun(dryRunPlan(plan), displayPath(dir)));
+            return;
+          }
           if (opts.shardCount !== undefined && opts.shard === undefined) throw new TrbenchError('--shard-count goes with --shard auto');
           const shard =
             opts.shard === undefined

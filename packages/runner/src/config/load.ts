@@ -12,6 +12,7 @@ import type { BackendName, RankName } from '../models/open-model.ts';
 import type { TemplateName } from '../models/templates.ts';
 import { formatPath, issueLines } from '../validation.ts';
 import { hashOf } from './canonical-json.ts';
+import { expandEnvVars } from './env-vars.ts';
 import { expandGrid, variantId } from './grid.ts';
 import { type ConfigFile, configSchema, type DatasetEntry, type WarmupProtocol } from './schema.ts';
 
@@ -277,60 +278,43 @@ async function loadDatasets(config: ConfigFile, dir: string, options: LoadOption
   return out;
 }
 
-async function resolveModels(
-  config: ConfigFile,
-  dir: string,
-  variants: Variant[],
-  errors: ConfigErrors,
-  signal: AbortSignal | undefined,
-): Promise<ModelSetup[]> {
-  const ids = config.models.map((m) => m.id ?? defaultModelId(m.model));
-  assertUnique(ids, errors, (i) => ['models', i, 'id'], 'model');
-  const requirements = {
-    maxDraftNodes: Math.max(...variants.map((v) => v.requirements.maxDraftNodes)),
-    // At least 2: the lossless check diagnoses a divergence from the target's top-2 at each committed token.
-    topK: Math.max(2, ...variants.map((v) => v.requirements.topK)),
-  };
-  const out: ModelSetup[] = [];
-  for (let i = 0; i < config.models.length; i++) {
-    const entry = config.models[i];
-    const isPath = !entry.model.startsWith('hf:') && (entry.model.endsWith('.gguf') || entry.model.includes('/'));
-    const spec = isPath ? path.resolve(dir, entry.model) : entry.model;
-    let resolved: ResolvedModel;
-    try {
-      resolved = await resolveModel(spec, { signal });
-    } catch (err) {
-      if (err instanceof TrbenchError) errors.fail(['models', i, 'model'], err.message);
-      throw err;
-    }
-    out.push({
-      id: ids[i],
-      spec: entry.model,
-      backend: entry.backend,
-      device: entry.device,
-      threads: entry.threads,
-      ...(entry.rank !== undefined ? { rank: entry.rank } : {}),
-      template: entry.template ?? resolved.defaultTemplate,
-      system: entry.system,
-      contextSize: entry.contextSize,
-      ...(entry.sampling && entry.sampling.temperature > 0 ? { sampling: entry.sampling } : {}),
-      resolved,
-      requirements,
-    });
-  }
-  return out;
+/** A model entry of a sweep as written, its path made absolute, nothing opened (`readSweepConfig`). */
+export interface ModelEntryPlan {
+  id: string;
+  /** As written in the config (after environment expansion). */
+  spec: string;
+  /** What `resolveModel` receives: a relative `.gguf` path made absolute against the config's folder. */
+  resolveSpec: string;
+  backend: BackendName;
+  device?: string;
+  threads: number;
+  rank?: RankName;
+  /** Null: the model's own default (known once the file is opened). */
+  template: TemplateName | null;
+  system?: string;
+  contextSize?: number;
+  sampling?: SamplingOptions;
+}
+
+/** A sweep config read and checked except for its models, which are located but not opened. */
+export interface SweepConfigPlan extends Omit<SweepConfig, 'models' | 'normalised' | 'hash'> {
+  models: ModelEntryPlan[];
+  /** The requirements every model is opened with (largest draft and top-k of any variant). */
+  requirements: MethodRequirements;
+  /** The config's dataset entries, defaults filled in (the normalised config is made of them). */
+  datasetEntries: DatasetEntry[];
 }
 
 /**
- * Reads and checks a sweep config completely (structure, every method's own parameter schema, grids,
- * datasets present and readable, models resolvable) without writing anything in the run folder. Errors
- * name the file, the field path, the value and what is allowed.
+ * Reads and checks a sweep config (structure, environment references, every method's parameter schema,
+ * grids, datasets present and readable) without opening, downloading or generating any model: the dry
+ * run's view, and the first half of `loadSweepConfig`.
  */
-export async function loadSweepConfig(file: string, options: LoadOptions = {}): Promise<SweepConfig> {
+export async function readSweepConfig(file: string, options: LoadOptions = {}): Promise<SweepConfigPlan> {
   const abs = path.resolve(file);
   const display = displayPath(abs);
   const errors = new ConfigErrors(display);
-  const raw = parseFile(abs, display);
+  const raw = expandEnvVars(parseFile(abs, display), process.env, display);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new TrbenchError(`${display}: ${issueLines(parsed.error, raw).join('; ')}`);
   const config = parsed.data;
@@ -339,34 +323,28 @@ export async function loadSweepConfig(file: string, options: LoadOptions = {}): 
   const notes: string[] = [];
   const variants = expandMethods(config, datasetIds, errors, notes);
   const datasets = await loadDatasets(config, dir, options, errors);
-  const models = await resolveModels(config, dir, variants, errors, options.signal);
-
-  const normalised = {
-    warmup: config.warmup,
-    // Only with a warm-up (it changes nothing without one), so warm-up-free configs keep their hash.
-    ...(config.warmup > 0 ? { warmupProtocol: config.warmupProtocol } : {}),
-    repeats: config.repeats,
-    models: models.map((m) => ({
-      id: m.id,
-      model: m.spec,
-      backend: m.backend,
-      device: m.device ?? null,
-      threads: m.threads,
-      // Only when set, so configs without it keep their hash.
-      ...(m.rank !== undefined ? { rank: m.rank } : {}),
-      template: m.template,
-      system: m.system ?? null,
-      contextSize: m.contextSize ?? null,
-    })),
-    datasets: config.datasets.map((entry, i) => ({
-      ...entry,
-      id: datasets[i].id,
-      limit: datasets[i].limit,
-      maxNewTokens: datasets[i].maxNewTokens,
-    })),
-    variants: variants.map((v) => ({ id: v.id, method: v.method, params: v.params, datasets: v.datasets })),
-    // Only when set, so configs without them keep their hash.
-    ...(config.batch ? { batch: config.batch, batchBudget: config.batchBudget ?? ['per-request'] } : {}),
+  const ids = config.models.map((m) => m.id ?? defaultModelId(m.model));
+  assertUnique(ids, errors, (i) => ['models', i, 'id'], 'model');
+  const models = config.models.map((entry, i): ModelEntryPlan => {
+    const isPath = !entry.model.startsWith('hf:') && (entry.model.endsWith('.gguf') || entry.model.includes('/'));
+    return {
+      id: ids[i],
+      spec: entry.model,
+      resolveSpec: isPath ? path.resolve(dir, entry.model) : entry.model,
+      backend: entry.backend,
+      device: entry.device,
+      threads: entry.threads,
+      ...(entry.rank !== undefined ? { rank: entry.rank } : {}),
+      template: entry.template ?? null,
+      system: entry.system,
+      contextSize: entry.contextSize,
+      ...(entry.sampling && entry.sampling.temperature > 0 ? { sampling: entry.sampling } : {}),
+    };
+  });
+  const requirements = {
+    maxDraftNodes: Math.max(...variants.map((v) => v.requirements.maxDraftNodes)),
+    // At least 2: the lossless check diagnoses a divergence from the target's top-2 at each committed token.
+    topK: Math.max(2, ...variants.map((v) => v.requirements.topK)),
   };
   return {
     file: abs,
@@ -380,10 +358,69 @@ export async function loadSweepConfig(file: string, options: LoadOptions = {}): 
     models,
     datasets,
     variants,
-    normalised,
-    hash: hashOf(normalised),
     notes,
     batch: config.batch ?? null,
     batchBudget: config.batchBudget ?? ['per-request'],
+    requirements,
+    datasetEntries: config.datasets,
   };
+}
+
+async function resolveModels(plan: SweepConfigPlan, signal: AbortSignal | undefined): Promise<ModelSetup[]> {
+  const errors = new ConfigErrors(plan.display);
+  const out: ModelSetup[] = [];
+  for (let i = 0; i < plan.models.length; i++) {
+    const entry = plan.models[i];
+    let resolved: ResolvedModel;
+    try {
+      resolved = await resolveModel(entry.resolveSpec, { signal });
+    } catch (err) {
+      if (err instanceof TrbenchError) errors.fail(['models', i, 'model'], err.message);
+      throw err;
+    }
+    const { resolveSpec: _s, template, ...rest } = entry;
+    out.push({ ...rest, template: template ?? resolved.defaultTemplate, resolved, requirements: plan.requirements });
+  }
+  return out;
+}
+
+/**
+ * Reads and checks a sweep config completely (structure, every method's own parameter schema, grids,
+ * datasets present and readable, models resolvable) without writing anything in the run folder. Errors
+ * name the file, the field path, the value and what is allowed.
+ */
+export async function loadSweepConfig(file: string, options: LoadOptions = {}): Promise<SweepConfig> {
+  const plan = await readSweepConfig(file, options);
+  const { datasets, variants } = plan;
+  const models = await resolveModels(plan, options.signal);
+
+  const normalised = {
+    warmup: plan.warmup,
+    // Only with a warm-up (it changes nothing without one), so warm-up-free configs keep their hash.
+    ...(plan.warmup > 0 ? { warmupProtocol: plan.warmupProtocol } : {}),
+    repeats: plan.repeats,
+    models: models.map((m) => ({
+      id: m.id,
+      model: m.spec,
+      backend: m.backend,
+      device: m.device ?? null,
+      threads: m.threads,
+      // Only when set, so configs without it keep their hash.
+      ...(m.rank !== undefined ? { rank: m.rank } : {}),
+      template: m.template,
+      system: m.system ?? null,
+      contextSize: m.contextSize ?? null,
+    })),
+    datasets: plan.datasetEntries.map((entry, i) => ({
+      ...entry,
+      id: datasets[i].id,
+      limit: datasets[i].limit,
+      maxNewTokens: datasets[i].maxNewTokens,
+    })),
+    variants: variants.map((v) => ({ id: v.id, method: v.method, params: v.params, datasets: v.datasets })),
+    // Only when set, so configs without them keep their hash.
+    ...(plan.batch ? { batch: plan.batch, batchBudget: plan.batchBudget } : {}),
+  };
+  const { requirements: _r, datasetEntries: _d, ...rest } = plan;
+  return { ...rest, models, normalised, hash: hashOf(normalised) };
 }

@@ -11,6 +11,8 @@ export interface BackendCurve {
   ms: number[];
   /** t(n)/t(1). */
   ratio: number[];
+  /** Medians before the non-decreasing fit (`CostCurve.rawMs`). */
+  rawMs?: number[];
   /** Time the measurement took. */
   seconds: number;
 }
@@ -37,6 +39,7 @@ export async function measureBackendCurve(
     sizes: curve.sizes,
     ms: curve.ms,
     ratio: curve.ms.map((t) => t / curve.ms[0]),
+    ...(curve.rawMs ? { rawMs: curve.rawMs } : {}),
     seconds: (Date.now() - t0) / 1000,
   };
 }
