@@ -62,6 +62,7 @@ describe('a libllama folder from TRBENCH_LIBLLAMA_DIR', () => {
       'no llama_batch',
       'no llama_sampler_seq_config',
       'no llama_sampler_chain_params',
+      'no llama_model_quantize_params',
     ]);
   });
 });
