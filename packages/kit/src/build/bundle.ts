@@ -20,7 +20,10 @@ export function renderCharts() {
   if (!told) process.stderr.write('trbench: charts are not drawn by the offline kit; run \`trbench report <run folder>\` at home to draw them\\n');
   told = true;
   return [];
-}`,
+}
+export function render() { renderCharts(); return null; }
+export function title(text) { return { title: { display: true, text } }; }
+export function axis(text, extra = {}) { return { title: { display: true, text }, ...extra }; }`,
   costChart: `import { TrbenchError } from '@trbench/core';
 export function costCurveChart() { throw new TrbenchError('charts are not drawn by the offline kit; run \`npm run kit:charts -- <out>\` at home'); }`,
   nodeLlamaCpp: `export async function getLlamaGpuTypes() { return []; }`,

@@ -1,29 +1,5 @@
-import { createRequire } from 'node:module';
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { Chart, type ChartConfiguration, type Plugin, registerables } from 'chart.js';
-
-const FONT = 'DejaVu Sans';
-let ready = false;
-/** The set-up charts.ts and cost-chart.ts do (kept separate so their owners can change them freely). */
-function setup(): void {
-  if (ready) return;
-  const require = createRequire(import.meta.url);
-  GlobalFonts.registerFromPath(require.resolve('@fontsource/dejavu-sans/files/dejavu-sans-latin-400-normal.woff2'), FONT);
-  GlobalFonts.registerFromPath(require.resolve('@fontsource/dejavu-sans/files/dejavu-sans-latin-700-normal.woff2'), FONT);
-  Chart.register(...registerables);
-  Chart.defaults.font.family = FONT;
-  ready = true;
-}
-
-const whiteBackground: Plugin = {
-  id: 'trbenchBatchWhiteBackground',
-  beforeDraw(chart) {
-    chart.ctx.save();
-    chart.ctx.fillStyle = '#ffffff';
-    chart.ctx.fillRect(0, 0, chart.width, chart.height);
-    chart.ctx.restore();
-  },
-};
+import type { ChartConfiguration } from 'chart.js';
+import { axis, title as chartTitle, render } from './charts.ts';
 
 /** What the chart reads of a batch report row. */
 export interface BatchSpeedupPoint {
@@ -42,7 +18,6 @@ const COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#59a14f', '#76b7b2', '#edc948'
 export function batchSpeedupChart(rows: readonly BatchSpeedupPoint[], title: string, subtitle: string): Buffer | null {
   const series = [...new Set(rows.filter((r) => r.speedup).map((r) => `${r.variant}\u0000${r.budget}`))];
   if (series.length === 0) return null;
-  setup();
   const batches = [...new Set(rows.map((r) => r.batch))].sort((a, b) => a - b);
   const datasets = series.map((s, i) => {
     const [variant, budget] = s.split('\u0000');
@@ -61,7 +36,6 @@ export function batchSpeedupChart(rows: readonly BatchSpeedupPoint[], title: str
     };
   });
   const ys = datasets.flatMap((d) => d.data.map((p) => p.y)).filter(Number.isFinite);
-  const canvas = createCanvas(1000, 560);
   const config = {
     type: 'line',
     data: {
@@ -79,31 +53,13 @@ export function batchSpeedupChart(rows: readonly BatchSpeedupPoint[], title: str
       ],
     },
     options: {
-      responsive: false,
-      animation: false,
-      devicePixelRatio: 1,
-      plugins: {
-        title: { display: true, text: title, font: { size: 18, weight: 'bold' } },
-        subtitle: { display: true, text: subtitle, font: { size: 13 }, padding: { bottom: 10 } },
-        legend: { position: 'top' },
-      },
+      plugins: { ...chartTitle(title, subtitle), legend: { position: 'top' } },
       scales: {
-        x: {
-          type: 'logarithmic',
-          title: { display: true, text: 'batch size (requests in flight)' },
-          ticks: { callback: (v: string | number) => String(v) },
-        },
-        y: {
-          min: Math.min(0.5, ...ys) * 0.95,
-          max: Math.max(1.5, ...ys) * 1.05,
-          title: { display: true, text: 'speedup vs plain decoding at the same batch' },
-        },
+        x: axis('batch size (requests in flight)', { type: 'logarithmic', ticks: { callback: (v: string | number) => String(v) } }),
+        y: axis('speedup vs plain decoding at the same batch', { min: Math.min(0.5, ...ys) * 0.95, max: Math.max(1.5, ...ys) * 1.05 }),
       },
     },
-    plugins: [whiteBackground],
   };
-  const chart = new Chart(canvas as unknown as ConstructorParameters<typeof Chart>[0], config as unknown as ChartConfiguration);
-  const png = canvas.toBuffer('image/png');
-  chart.destroy();
-  return png;
+  // The one renderer of charts.ts (font, white background); the offline kit stands it in and draws nothing.
+  return render(config as unknown as ChartConfiguration) ?? null;
 }
