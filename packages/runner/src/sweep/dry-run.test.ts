@@ -16,11 +16,21 @@ describe('configs/paper-table1.yaml', () => {
     const [d] = plan.datasets;
     expect([d.id, d.questions, d.turns, d.maxNewTokens]).toEqual(['spec-bench', 480, 560, 1024]);
     expect(d.perSubtask).toBe('MT 80, Trans 80, Sum 80, QA 80, Math 80, RAG 80');
-    expect(plan.variants.map((v) => v.replace(/\[.*$/, ''))).toEqual(['ar', 'tr', 'pld', 'lookahead', 'rest', 'suffix']);
+    expect(plan.variants.map((v) => v.replace(/\[.*$/, ''))).toEqual([
+      'ar',
+      'tr',
+      'pld',
+      'lookahead',
+      'rest',
+      'suffix',
+      'sam-tr',
+      'sam',
+      'hybrid',
+    ]);
     expect(plan.models[0].settings).toContain('template vicuna');
     expect(plan.models[0].settings).toContain('greedy');
-    // 6 variants × 480 questions, 6 × 560 turns, 6 × 3 warm-ups.
-    expect([plan.questionRuns, plan.turns, plan.warmupRuns, plan.maxTokens]).toEqual([2880, 3360, 18, 3360 * 1024]);
+    // 9 variants × 480 questions, 9 × 560 turns, 9 × 3 warm-ups.
+    expect([plan.questionRuns, plan.turns, plan.warmupRuns, plan.maxTokens]).toEqual([4320, 5040, 27, 5040 * 1024]);
   });
 
   it('--dry-run prints where the model and the datastore are looked for, and opens, downloads and writes nothing', async () => {
@@ -33,10 +43,9 @@ describe('configs/paper-table1.yaml', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`model vicuna-7b-v1.3 (${missing}): ${missing}: NOT FOUND`);
     expect(r.stdout).toContain('480 questions (MT 80, Trans 80, Sum 80, QA 80, Math 80, RAG 80), 560 turns, up to 1024 new tokens');
-    expect(r.stdout).toContain('runs: 2880 recorded question runs (3360 turns');
+    expect(r.stdout).toContain('runs: 4320 recorded question runs (5040 turns');
     expect(r.stdout).toContain(`reads datastore ${path.join(cache, 'none.rest')}: NOT FOUND`);
-    expect(r.stdout).toMatch(/^missing: model vicuna-7b-v1\.3: .*vicuna\.gguf; rest\[.*\] datastore: .*none\.rest$/m);
-    expect(r.stdout).toContain('method sam-tr is not available in this build; skipped (optional)');
+    expect(r.stdout).toMatch(/^missing: model vicuna-7b-v1\.3: .*vicuna\.gguf; rest\[.*\] datastore: .*none\.rest/m);
     // Nothing was written: no run folder, nothing in the model cache (the dataset it read and its hash may be there).
     expect(existsSync(path.join(cache, 'runs'))).toBe(false);
     expect(readdirSync(cache).filter((f) => f !== 'files' && f !== 'sha256')).toEqual([]);
