@@ -1,9 +1,9 @@
-import { loadSpecBenchQuestions, loadStorySuite } from '@trbench/assets';
-import { AutoregressiveDrafter, DecodeLoop, type TargetModel } from '@trbench/core';
-import { proofProgress, proofScale } from '@trbench/core/testing';
+import { DecodeLoop, type TargetModel } from '@trbench/core';
+import { proofScale } from '@trbench/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDrafter } from '../methods/index.ts';
 import { type BackendName, openModel } from '../models/open-model.ts';
+import { type ProofPrompt, prepareProofSuites, sameTokens } from '../testing/proof-suites.ts';
 
 // llama.cpp's five n-gram speculators, created through the method registry with their defaults (one warm
 // llama-server slot: each method's drafter serves the whole suite in order) and with small parameters that
@@ -13,15 +13,6 @@ import { type BackendName, openModel } from '../models/open-model.ts';
 const MAX_NEW = 200;
 const STORY_EVERY = proofScale(6, 1);
 const SPEC_BENCH_EVERY = proofScale(60, 1);
-
-interface Prompt {
-  id: string;
-  text: string;
-}
-interface Prepared extends Prompt {
-  ids: Int32Array;
-  reference: Int32Array;
-}
 
 const VARIANTS: [string, Record<string, unknown>][] = [
   ['ngram-simple', {}],
@@ -37,26 +28,12 @@ const VARIANTS: [string, Record<string, unknown>][] = [
 ];
 const MAX_DRAFT_NODES = 65; // ngram-mod's 64 + root
 
-function prepare(model: TargetModel, prompts: Prompt[]): { prepared: Prepared[]; skipped: number } {
-  const loop = new DecodeLoop(model, new AutoregressiveDrafter());
-  const prepared: Prepared[] = [];
-  let skipped = 0;
-  const progress = proofProgress(`plain decoding on ${model.backend.name}`, prompts.length);
-  prompts.forEach((p, i) => {
-    progress(i);
-    const ids = model.tokenize(p.text, true);
-    if (ids.length >= model.info.contextSize) skipped++;
-    else prepared.push({ ...p, ids, reference: loop.generate(ids, { maxNewTokens: MAX_NEW }).tokens });
-  });
-  return { prepared, skipped };
-}
-
 for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
   describe(`llama.cpp n-gram methods are lossless on stories260K (${backend})`, { timeout: proofScale(900_000, 0) }, () => {
     let model: TargetModel;
     let sha256 = '';
-    let stories: Prepared[] = [];
-    let specBench: Prepared[] = [];
+    let stories: ProofPrompt[] = [];
+    let specBench: ProofPrompt[] = [];
     let specBenchSkipped = 0;
     let specBenchTotal = 0;
 
@@ -65,17 +42,11 @@ for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
         const opened = await openModel({ model: 'stories260K', backend, threads: 1, maxDraftNodes: MAX_DRAFT_NODES, topK: 1 });
         model = opened.model;
         sha256 = opened.resolved.sha256;
-        const storyPrompts = loadStorySuite()
-          .map((s) => ({ id: s.id, text: s.prompt }))
-          .filter((_, i) => i % STORY_EVERY === 0);
-        stories = prepare(model, storyPrompts).prepared;
-        const questions = (await loadSpecBenchQuestions())
-          .map((q) => ({ id: String(q.question_id), text: q.turns[0] }))
-          .filter((_, i) => i % SPEC_BENCH_EVERY === 0);
-        specBenchTotal = questions.length;
-        const b = prepare(model, questions);
-        specBench = b.prepared;
-        specBenchSkipped = b.skipped;
+        ({ stories, specBench, specBenchSkipped, specBenchTotal } = await prepareProofSuites(model, {
+          maxNew: MAX_NEW,
+          storyEvery: STORY_EVERY,
+          specBenchEvery: SPEC_BENCH_EVERY,
+        }));
       },
       proofScale(600_000, 0),
     );
@@ -101,7 +72,7 @@ for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
             const r = loop.generate(p.ids, { maxNewTokens: MAX_NEW });
             steps += r.steps;
             tokens += r.tokens.length;
-            if (r.tokens.length !== p.reference.length || r.tokens.some((t, i) => t !== p.reference[i])) diverged.push(p.id);
+            if (!sameTokens(r.tokens, p.reference)) diverged.push(p.id);
           }
           expect(diverged).toEqual([]);
         }

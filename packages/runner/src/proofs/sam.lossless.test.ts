@@ -1,10 +1,10 @@
-import { loadSpecBenchQuestions, loadStorySuite } from '@trbench/assets';
-import { AutoregressiveDrafter, DecodeLoop, type Drafter, type TargetModel } from '@trbench/core';
-import { proofProgress, proofScale } from '@trbench/core/testing';
+import { DecodeLoop, type Drafter, type TargetModel } from '@trbench/core';
+import { proofScale } from '@trbench/core/testing';
 import type { SamOnlyDrafter, SamTrDrafter } from '@trbench/sam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDrafter } from '../methods/index.ts';
 import { type BackendName, openModel } from '../models/open-model.ts';
+import { type ProofPrompt, prepareProofSuites, sameTokens } from '../testing/proof-suites.ts';
 
 // SAM-Decoding[T] (`sam-tr`) and SAM-only (`sam`), created through the method registry with the authors'
 // defaults and the default static corpus (REST's self-sampled corpus, `corpus: auto`), and with an empty
@@ -15,12 +15,6 @@ import { type BackendName, openModel } from '../models/open-model.ts';
 const MAX_NEW = 200;
 const STORY_EVERY = proofScale(6, 1);
 const SPEC_BENCH_EVERY = proofScale(60, 1);
-
-interface Prepared {
-  id: string;
-  ids: Int32Array;
-  reference: Int32Array;
-}
 
 // The authors' defaults run on the whole suites in the full proofs; the chain-heavy variants (no corpus,
 // threshold 1) on `npm test`'s subsets only, to keep the full proofs within ~30 minutes on 2 cores.
@@ -33,26 +27,12 @@ const VARIANTS = proofScale<[string, Record<string, unknown>][]>(
   DEFAULTS,
 );
 
-function prepare(model: TargetModel, prompts: { id: string; text: string }[]): { prepared: Prepared[]; skipped: number } {
-  const loop = new DecodeLoop(model, new AutoregressiveDrafter());
-  const prepared: Prepared[] = [];
-  let skipped = 0;
-  const progress = proofProgress(`plain decoding on ${model.backend.name}`, prompts.length);
-  prompts.forEach((p, i) => {
-    progress(i);
-    const ids = model.tokenize(p.text, true);
-    if (ids.length >= model.info.contextSize) skipped++;
-    else prepared.push({ id: p.id, ids, reference: loop.generate(ids, { maxNewTokens: MAX_NEW }).tokens });
-  });
-  return { prepared, skipped };
-}
-
 for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
   describe(`SAM-Decoding is lossless on stories260K (${backend})`, { timeout: proofScale(900_000, 0) }, () => {
     let model: TargetModel;
     let sha256 = '';
-    let stories: Prepared[] = [];
-    let specBench: Prepared[] = [];
+    let stories: ProofPrompt[] = [];
+    let specBench: ProofPrompt[] = [];
     let specBenchSkipped = 0;
     let specBenchTotal = 0;
 
@@ -61,19 +41,11 @@ for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
         const opened = await openModel({ model: 'stories260K', backend, threads: 1, maxDraftNodes: 61, topK: 8 });
         model = opened.model;
         sha256 = opened.resolved.sha256;
-        stories = prepare(
-          model,
-          loadStorySuite()
-            .map((s) => ({ id: s.id, text: s.prompt }))
-            .filter((_, i) => i % STORY_EVERY === 0),
-        ).prepared;
-        const questions = (await loadSpecBenchQuestions())
-          .map((q) => ({ id: String(q.question_id), text: q.turns[0] }))
-          .filter((_, i) => i % SPEC_BENCH_EVERY === 0);
-        specBenchTotal = questions.length;
-        const b = prepare(model, questions);
-        specBench = b.prepared;
-        specBenchSkipped = b.skipped;
+        ({ stories, specBench, specBenchSkipped, specBenchTotal } = await prepareProofSuites(model, {
+          maxNew: MAX_NEW,
+          storyEvery: STORY_EVERY,
+          specBenchEvery: SPEC_BENCH_EVERY,
+        }));
       },
       proofScale(600_000, 0),
     );
@@ -103,7 +75,7 @@ for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
             const r = loop.generate(p.ids, { maxNewTokens: MAX_NEW });
             steps += r.steps;
             tokens += r.tokens.length;
-            if (r.tokens.length !== p.reference.length || r.tokens.some((t, i) => t !== p.reference[i])) diverged.push(p.id);
+            if (!sameTokens(r.tokens, p.reference)) diverged.push(p.id);
           }
           const sources = (drafter as SamTrDrafter | SamOnlyDrafter).total.summary();
           console.log(

@@ -1,9 +1,9 @@
-import { loadSpecBenchQuestions, loadStorySuite } from '@trbench/assets';
-import { AutoregressiveDrafter, DecodeLoop, type TargetModel } from '@trbench/core';
-import { proofProgress, proofScale } from '@trbench/core/testing';
+import { DecodeLoop, type TargetModel } from '@trbench/core';
+import { proofScale } from '@trbench/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDrafter } from '../methods/index.ts';
 import { type BackendName, openModel } from '../models/open-model.ts';
+import { type ProofPrompt, prepareProofSuites, sameTokens } from '../testing/proof-suites.ts';
 
 // SuffixDecoding's three presets (the authors' simulator `suffix`, ArcticInference's vLLM plugin
 // `suffix-vllm`, upstream vLLM's `suffix-vllm-upstream`), created through the method registry with their
@@ -17,32 +17,12 @@ const SPEC_BENCH_EVERY = proofScale(60, 1);
 const METHODS = ['suffix', 'suffix-vllm', 'suffix-vllm-upstream'];
 const MAX_DRAFT_NODES = 65; // suffix's 64 + root
 
-interface Prepared {
-  id: string;
-  ids: Int32Array;
-  reference: Int32Array;
-}
-
-function prepare(model: TargetModel, prompts: { id: string; text: string }[]): { prepared: Prepared[]; skipped: number } {
-  const loop = new DecodeLoop(model, new AutoregressiveDrafter());
-  const prepared: Prepared[] = [];
-  let skipped = 0;
-  const progress = proofProgress(`plain decoding on ${model.backend.name}`, prompts.length);
-  prompts.forEach((p, i) => {
-    progress(i);
-    const ids = model.tokenize(p.text, true);
-    if (ids.length >= model.info.contextSize) skipped++;
-    else prepared.push({ id: p.id, ids, reference: loop.generate(ids, { maxNewTokens: MAX_NEW }).tokens });
-  });
-  return { prepared, skipped };
-}
-
 for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
   describe(`SuffixDecoding presets are lossless on stories260K (${backend})`, { timeout: proofScale(900_000, 0) }, () => {
     let model: TargetModel;
     let sha256 = '';
-    let stories: Prepared[] = [];
-    let specBench: Prepared[] = [];
+    let stories: ProofPrompt[] = [];
+    let specBench: ProofPrompt[] = [];
     let specBenchSkipped = 0;
     let specBenchTotal = 0;
 
@@ -51,17 +31,11 @@ for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
         const opened = await openModel({ model: 'stories260K', backend, threads: 1, maxDraftNodes: MAX_DRAFT_NODES, topK: 1 });
         model = opened.model;
         sha256 = opened.resolved.sha256;
-        const storyPrompts = loadStorySuite()
-          .map((s) => ({ id: s.id, text: s.prompt }))
-          .filter((_, i) => i % STORY_EVERY === 0);
-        stories = prepare(model, storyPrompts).prepared;
-        const questions = (await loadSpecBenchQuestions())
-          .map((q) => ({ id: String(q.question_id), text: q.turns[0] }))
-          .filter((_, i) => i % SPEC_BENCH_EVERY === 0);
-        specBenchTotal = questions.length;
-        const b = prepare(model, questions);
-        specBench = b.prepared;
-        specBenchSkipped = b.skipped;
+        ({ stories, specBench, specBenchSkipped, specBenchTotal } = await prepareProofSuites(model, {
+          maxNew: MAX_NEW,
+          storyEvery: STORY_EVERY,
+          specBenchEvery: SPEC_BENCH_EVERY,
+        }));
       },
       proofScale(600_000, 0),
     );
@@ -86,7 +60,7 @@ for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
             const r = loop.generate(p.ids, { maxNewTokens: MAX_NEW });
             steps += r.steps;
             tokens += r.tokens.length;
-            if (r.tokens.length !== p.reference.length || r.tokens.some((t, i) => t !== p.reference[i])) diverged.push(p.id);
+            if (!sameTokens(r.tokens, p.reference)) diverged.push(p.id);
           }
           expect(diverged).toEqual([]);
         }
