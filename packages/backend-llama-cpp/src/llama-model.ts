@@ -52,6 +52,12 @@ export interface LlamaCppModelOptions extends TargetModelOptions {
    * keeps max(topK, samplingTopK) ranks per node and samples exactly over them; it cannot serve 0.
    */
   samplingTopK?: number;
+  /**
+   * Let llama.cpp repack weights into its CPU "extra" buffer types at load (`use_extra_bufts`, llama.cpp's
+   * default: true). On x86 that interleaves Q4_0 and Q4_K for its `gemv`/`gemm` kernels; false keeps every
+   * weight on the plain `vec_dot`/tinyBLAS path. Exposed to isolate the kernels' numerics and speed.
+   */
+  weightRepack?: boolean;
 }
 
 /**
@@ -193,6 +199,8 @@ export class LlamaCppModel implements TargetModel {
         batch: this.batchCapacity,
         rank,
         ...(this.engine ? { engineTopK: this.engine.keep } : {}),
+        // Recorded only when it departs from llama.cpp's default, so earlier records stay comparable.
+        ...(options.weightRepack === false ? { weightRepack: false } : {}),
       },
     };
   }
@@ -204,6 +212,7 @@ export class LlamaCppModel implements TargetModel {
     const f = lib.f;
     const mparams = f.llama_model_default_params() as Record<string, unknown>;
     mparams.n_gpu_layers = lib.variant === 'cpu' ? 0 : (options.gpuLayers ?? -1);
+    if (options.weightRepack === false) mparams.use_extra_bufts = false;
     const model = f.llama_model_load_from_file(options.path, mparams);
     if (!model) {
       // llama.cpp says only "failed to load model" for a truncated file: give the size to compare.
