@@ -19,6 +19,11 @@ describe('tieTolerance', () => {
     expect(tieTolerance(12)).toBeCloseTo(0.12, 12);
     expect(tieTolerance(-12)).toBeCloseTo(0.12, 12);
   });
+
+  it('takes a wider relative width where a sweep asks for one (numericTie)', () => {
+    expect(tieTolerance(12, 0.02)).toBeCloseTo(0.24, 12);
+    expect(tieTolerance(0.3, 0.02)).toBeCloseTo(0.02, 12);
+  });
 });
 
 describe('classifyDivergence', () => {
@@ -59,6 +64,20 @@ describe('classifyDivergence', () => {
   it('the width scales with the logit: 0.08 is a tie at logit 10, not at logit 2', () => {
     expect(classifyDivergence(run(1, 1, 10, 2, 9.92), run(2, 2, 10, 1, 9.92)).kind).toBe('numeric');
     expect(classifyDivergence(run(1, 1, 2, 2, 1.92), run(2, 2, 2, 1, 1.92)).kind).toBe('logic');
+  });
+
+  it('a wider width (a K-quant sweep) turns a crossed 1.06 % near-tie into numeric, and nothing else', () => {
+    // Measured on the Q4_K_M twin: plain 439 over 272 by 0.014, the chain's evaluation 272 over 439 by 0.137.
+    const plain = run(439, 439, 12.945, 272, 12.931);
+    const method = run(272, 272, 13.0537, 439, 12.9164);
+    expect(classifyDivergence(plain, method).kind).toBe('logic');
+    const wide = classifyDivergence(plain, method, 0.02);
+    expect(wide.kind).toBe('numeric');
+    expect(wide.kind !== 'undecided' && wide.delta).toBeCloseTo(0.1373, 4);
+    // Still logic at any width: a run that committed a token its own evaluation did not rank first.
+    expect(classifyDivergence(plain, run(272, 439, 13.05, 272, 13.04), 0.1).kind).toBe('logic');
+    // And a margin past the wider width.
+    expect(classifyDivergence(plain, run(272, 272, 13.4, 439, 12.9), 0.02).kind).toBe('logic');
   });
 });
 

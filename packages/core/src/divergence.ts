@@ -40,15 +40,18 @@ export type DivergenceVerdict =
 export const NUMERIC_TIE_RELATIVE = 1e-2;
 
 /**
- * The largest margin between two logits that still counts as a near-tie: `1e-2 · max(1, |logit|)`, with
- * `logit` the larger of the two. F16 keeps 11 significant bits (relative rounding 2⁻¹¹ ≈ 4.9e-4) and a
- * logit is a dot product over the hidden size whose summation order changes with the batch shape, so
- * evaluations of the same model in different schedules differ by up to a few 1e-3 on logits of order 1-10;
- * 1e-2 leaves room for that while a method that commits a token the model did not predict (margins of
- * order 0.1-10) stays far outside it. Absolute below |logit| = 1 so that logits near 0 get a fixed width.
+ * The largest margin between two logits that still counts as a near-tie: `relative · max(1, |logit|)`
+ * (default 1e-2), with `logit` the larger of the two. F16 keeps 11 significant bits (relative rounding
+ * 2⁻¹¹ ≈ 4.9e-4) and a logit is a dot product over the hidden size whose summation order changes with the
+ * batch shape, so evaluations of the same model in different schedules differ by up to a few 1e-3 on logits
+ * of order 1-10; 1e-2 leaves room for that while a method that commits a token the model did not predict
+ * (margins of order 0.1-10) stays far outside it. Absolute below |logit| = 1 so that logits near 0 get a
+ * fixed width. Weights that quantise the activations to 8 bits in every product (llama.cpp's Q8_0/Q4_0/
+ * K-quants) amplify that noise into rounding jumps: up to 1.8 % measured on K-quant twins
+ * (`results/reports/cpu-quant.md`), which is why a sweep can widen it (config `numericTie`).
  */
-export function tieTolerance(logit: number): number {
-  return NUMERIC_TIE_RELATIVE * Math.max(1, Math.abs(logit));
+export function tieTolerance(logit: number, relative = NUMERIC_TIE_RELATIVE): number {
+  return relative * Math.max(1, Math.abs(logit));
 }
 
 /**
@@ -71,7 +74,7 @@ const fmt = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : String(x));
  * runner-up while the runner-up is itself within the tie width (three near-tied tokens). The caller then
  * re-evaluates the prefix ({@link reevaluateDivergence}).
  */
-export function classifyDivergence(plain: RunAtDivergence, method: RunAtDivergence): DivergenceVerdict {
+export function classifyDivergence(plain: RunAtDivergence, method: RunAtDivergence, relativeTie = NUMERIC_TIE_RELATIVE): DivergenceVerdict {
   for (const [name, run] of [
     ['plain decoding', plain],
     ['the method', method],
@@ -91,7 +94,7 @@ export function classifyDivergence(plain: RunAtDivergence, method: RunAtDivergen
     { name: "the method's evaluation", run: method, loser: a, ...marginOver(method, a) },
   ];
   for (const s of sides) {
-    const tol = tieTolerance(s.run.logit);
+    const tol = tieTolerance(s.run.logit, relativeTie);
     if (s.margin > tol) {
       return {
         kind: 'logic',
@@ -164,6 +167,7 @@ export function reevaluateDivergence(
   common: ArrayLike<number>,
   plainToken: number,
   methodToken: number,
+  relativeTie = NUMERIC_TIE_RELATIVE,
 ): { verdict: Exclude<DivergenceVerdict, { kind: 'undecided' }>; evaluations: ScheduleLogits[] } {
   const draft = new Draft(1);
   const out = new Predictions(1, model.topK);
@@ -196,7 +200,7 @@ export function reevaluateDivergence(
   let delta = 0;
   for (const e of evaluations) {
     const margin = Math.abs(e.plainLogit - e.methodLogit);
-    const tol = tieTolerance(Math.max(e.plainLogit, e.methodLogit));
+    const tol = tieTolerance(Math.max(e.plainLogit, e.methodLogit), relativeTie);
     if (!e.exact || margin > tol) {
       return {
         verdict: {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TrbenchError } from '@trbench/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { manifestOf } from '../sweep/run-dir.ts';
 import { loadSweepConfig } from './load.ts';
 
 let dir: string;
@@ -113,6 +114,18 @@ describe('loadSweepConfig', () => {
     expect(config.variants.map((v) => v.speedupGate ?? true)).toEqual([true, false, false]);
     expect(config.hash).toBe(plain.hash);
     expect(await loadError(`${VALID}    speedupGate: no\n`)).toMatch(/methods\[0\]\.speedupGate/);
+  });
+
+  it('numericTie widens the lossless diagnosis, is recorded in the manifest only when set, and stays out of the hash', async () => {
+    const plain = await loadSweepConfig(configFile('tie-default.yaml', VALID));
+    const wide = await loadSweepConfig(configFile('tie-wide.yaml', `numericTie: 0.02\n${VALID}`));
+    expect(plain.numericTie).toBe(0.01);
+    expect(wide.numericTie).toBe(0.02);
+    expect(wide.hash).toBe(plain.hash);
+    expect(manifestOf(plain, 'demo').config.numericTie).toBeUndefined();
+    expect(manifestOf(wide, 'demo').config.numericTie).toBe(0.02);
+    expect(await loadError(`numericTie: 0\n${VALID}`)).toMatch(/numericTie.*0/);
+    expect(await loadError(`numericTie: 0.5\n${VALID}`)).toMatch(/numericTie.*0\.1/);
   });
 
   it('rejects an unknown parameter of a method', async () => {

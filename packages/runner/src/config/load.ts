@@ -78,6 +78,8 @@ export interface SweepConfig {
   repeats: number;
   /** A numeric divergence fails the run too (`strictNumerics`). */
   strictNumerics: boolean;
+  /** Relative near-tie width of the lossless diagnosis (`numericTie`). */
+  numericTie: number;
   models: ModelSetup[];
   datasets: DatasetSetup[];
   /** AR first (the reference), then the config's variants in order. */
@@ -355,6 +357,7 @@ export async function readSweepConfig(file: string, options: LoadOptions = {}): 
     warmupProtocol: config.warmupProtocol,
     repeats: config.repeats,
     strictNumerics: config.strictNumerics,
+    numericTie: config.numericTie,
     models,
     datasets,
     variants,

@@ -122,6 +122,15 @@ export const configSchema = z
      */
     strictNumerics: z.boolean().default(false),
     /**
+     * Relative width of a near-tie in the lossless diagnosis: a divergence is `numeric` when each run committed
+     * its own argmax and the two tokens lie within `numericTie · max(1, |logit|)` in both evaluations. The
+     * default 0.01 covers float reordering (F16: ≤ 0.08 % measured); weights that quantise activations to 8 bits
+     * (Q8_0, Q4_0, K-quants on llama.cpp's CPU build) move logits by up to 1.8 % between batch shapes
+     * (`results/reports/cpu-quant.md`), so their configs may say 0.02. Recorded in the manifest when set; not
+     * part of the config hash (it changes no measurement, only the verdict).
+     */
+    numericTie: z.number().gt(0).max(0.1).default(0.01),
+    /**
      * Requests decoded together (a swept axis, e.g. [1, 2, 4, 8]): the sweep then runs batched
      * (`sweep/batch-sweep.ts`, llama.cpp only, greedy, first turns). Absent: one request at a time, as always.
      */

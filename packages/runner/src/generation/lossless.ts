@@ -3,6 +3,7 @@ import {
   classifyDivergence,
   type DivergenceKind,
   NO_RUNNER_UP,
+  NUMERIC_TIE_RELATIVE,
   type RunAtDivergence,
   reevaluateDivergence,
   type TargetModel,
@@ -113,6 +114,7 @@ export function diagnoseDivergence(
   divergence: Divergence,
   reference: DiagnosisRun,
   method: DiagnosisRun,
+  relativeTie = NUMERIC_TIE_RELATIVE,
 ): DiagnosedDivergence {
   const t = divergence.turn - 1;
   const p = divergence.index;
@@ -139,7 +141,7 @@ export function diagnoseDivergence(
 
   let reason = '';
   if (plainRun && methodRun) {
-    const verdict = classifyDivergence(plainRun, methodRun);
+    const verdict = classifyDivergence(plainRun, methodRun, relativeTie);
     if (verdict.kind !== 'undecided') {
       return {
         ...divergence,
@@ -163,7 +165,7 @@ export function diagnoseDivergence(
   }
   if (!methodEvidence) return noData('neither run kept its prompt to re-evaluate');
   const common = Array.prototype.slice.call(plainTokens, 0, p) as number[];
-  const { verdict } = reevaluateDivergence(model, methodEvidence.prompt, common, plainTokens[p], methodTokens[p]);
+  const { verdict } = reevaluateDivergence(model, methodEvidence.prompt, common, plainTokens[p], methodTokens[p], relativeTie);
   return {
     ...divergence,
     kind: verdict.kind,

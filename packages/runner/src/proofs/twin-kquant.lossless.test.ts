@@ -6,7 +6,7 @@ import { readGgufHeader, resolveModel } from '@trbench/assets';
 import { proofScale } from '@trbench/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openModel } from '../models/open-model.ts';
-import { type DivergenceEntry, losslessFailures, OVERALL } from '../report/summary.ts';
+import { losslessFailures, OVERALL } from '../report/summary.ts';
 import { lineProgress } from '../sweep/progress.ts';
 import { runBench } from '../sweep/run.ts';
 
@@ -17,31 +17,21 @@ import { runBench } from '../sweep/run.ts';
  * on a twin quantised by libllama's own llama_model_quantize.
  */
 // Quick: Q4_K_M on 6 stories; full: the whole story suite on Q4_K_M, a third of it on Q5_K_M and Q6_K.
-// `wideTies`: on the whole suite, Q4_K_M's evaluations of one prefix in different batch shapes differ by up
-// to ~1.2 % of a logit (measured 2026-12-07: 0.15-0.17 at logits of 13-15), just past the classifier's tie
-// tolerance of 1 %, so 1-3 of 48 stories per method are classified `logic` although each run committed its
-// own evaluation's argmax (the same positions and numbers for TR, Lookahead and SuffixDecoding: the engine's
-// numerics, not a method). For that case the proof asserts exactly that instead, and names each one.
+// `numericTie`: the lossless diagnosis's near-tie width. K-quant products quantise the activations to Q8_K,
+// which turns the ~1e-6 float noise between batch shapes into rounding jumps of up to 1.8 % of the top logits
+// (measured with bench/batch-shape-numerics.ts on this twin: results/reports/cpu-quant.md); on the whole
+// suite 1-3 of 48 Q4_K_M stories per method end in a crossed near-tie 1.1-1.2 % wide (the same story and
+// position for TR, Lookahead and SuffixDecoding: the engine's numerics, not a method). So the full Q4_K_M case
+// runs with the width a K-quant sweep should use, 2 %; a run that commits a token its own evaluation did not
+// rank first stays `logic` at any width. The other cases keep the default 1 %.
 const CASES = proofScale(
-  [{ type: 'q4_k_m', stories: 6, tokens: 64, wideTies: false }],
+  [{ type: 'q4_k_m', stories: 6, tokens: 64, numericTie: 0.01 }],
   [
-    { type: 'q4_k_m', stories: 48, tokens: 96, wideTies: true },
-    { type: 'q5_k_m', stories: 16, tokens: 96, wideTies: false },
-    { type: 'q6_k', stories: 16, tokens: 96, wideTies: false },
+    { type: 'q4_k_m', stories: 48, tokens: 96, numericTie: 0.02 },
+    { type: 'q5_k_m', stories: 16, tokens: 96, numericTie: 0.01 },
+    { type: 'q6_k', stories: 16, tokens: 96, numericTie: 0.01 },
   ],
 );
-
-/** Each run committed its own evaluation's top-1 and the two tokens are within 2 % of a logit in both. */
-function ownArgmaxWithin2Percent(d: DivergenceEntry): boolean {
-  const p = d.plain;
-  const m = d.method;
-  if (!p || !m || !p.runnerUp || !m.runnerUp) return false;
-  const [pl, pr, ml, mr] = [p.logit, p.runnerUp.logit, m.logit, m.runnerUp.logit];
-  if (pl === null || pr === null || ml === null || mr === null) return false;
-  const tol = (x: number) => 2e-2 * Math.max(1, Math.abs(x));
-  const crossed = p.runnerUp.id === m.id && m.runnerUp.id === p.id;
-  return crossed && pl >= pr && ml >= mr && pl - pr <= tol(pl) && ml - mr <= tol(ml);
-}
 const SHAPE = 'd256-l5-h8-kv4-f512';
 const METHODS = ['tr', 'pld', 'lookahead', 'suffix'];
 
@@ -52,7 +42,7 @@ const quiet = () => lineProgress(new Writable({ write: (_c, _e, cb) => cb() }));
 describe.each(CASES)(
   'twin:$type K-quant on llama.cpp',
   { timeout: proofScale(600_000, 0) },
-  ({ type, stories: STORIES, tokens: NEW_TOKENS, wideTies }) => {
+  ({ type, stories: STORIES, tokens: NEW_TOKENS, numericTie }) => {
     const spec = `twin:${SHAPE}:${type}`;
     it('is a K-quant mixture written by libllama, recorded as such in the GGUF', async () => {
       const m = await resolveModel(spec);
@@ -78,6 +68,7 @@ describe.each(CASES)(
         [
           `maxNewTokens: ${NEW_TOKENS}`,
           'warmup: 0',
+          `numericTie: ${numericTie}`,
           'models:',
           `  - model: ${spec}`,
           '    device: cpu',
@@ -105,10 +96,7 @@ describe.each(CASES)(
       process.stderr.write(`[kquant proof] ${spec}, ${STORIES} stories × ${NEW_TOKENS} tokens: ${numeric.join('; ')}\n`);
       for (const r of rows) {
         expect(r.lossless?.compared, r.variant).toBe(STORIES);
-        const logic = (r.lossless?.divergences ?? []).filter((d) => d.kind === 'logic');
-        if (!wideTies)
-          expect(losslessFailures(r.lossless as NonNullable<typeof r.lossless>, false), `${r.variant}: logic divergences`).toBe(0);
-        else for (const d of logic) expect(ownArgmaxWithin2Percent(d), `${r.variant} ${d.questionId}@${d.index}: ${d.reason}`).toBe(true);
+        expect(losslessFailures(r.lossless as NonNullable<typeof r.lossless>, false), `${r.variant}: logic divergences`).toBe(0);
       }
     });
   },

@@ -1,3 +1,4 @@
+import { NUMERIC_TIE_RELATIVE } from '@trbench/core';
 import { SUBTASK_LABELS } from '../datasets/spec-bench.ts';
 import { formatDelta } from '../generation/lossless.ts';
 import { renderSpsSection } from './report-sps.ts';
@@ -57,7 +58,7 @@ export function renderDivergences(summary: Summary): string[] {
   return [
     '## Divergences from plain decoding',
     '',
-    "Each question run whose tokens differ from AR's, at the first differing token (turn:index), with both runs' committed token and logit and the runner-up of their top-2 there. **numeric**: each run committed its own argmax and the two tokens are within 1e-2 · max(1, |logit|) of each other in both evaluations, a floating-point tie flip (the model evaluated in another batch shape rounds differently); **logic**: a method committed a token the model did not predict, a bug.",
+    `Each question run whose tokens differ from AR's, at the first differing token (turn:index), with both runs' committed token and logit and the runner-up of their top-2 there. **numeric**: each run committed its own argmax and the two tokens are within ${summary.config.numericTie ?? NUMERIC_TIE_RELATIVE} · max(1, |logit|) of each other in both evaluations${summary.config.numericTie === undefined ? '' : " (the config's `numericTie`)"}, a floating-point tie flip (the model evaluated in another batch shape rounds differently); **logic**: a method committed a token the model did not predict, a bug.`,
     '',
     markdownTable(
       [

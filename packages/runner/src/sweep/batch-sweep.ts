@@ -235,7 +235,11 @@ export async function runBatchSweep(
                         logit: x.trace.logits[2 * i],
                         runnerUp: { id: x.trace.ids[2 * i + 1], logit: x.trace.logits[2 * i + 1] },
                       });
-                      const v = classifyDivergence(side(arTraces.get(r.request) as BatchRunResult['results'][number], at), side(r, at));
+                      const v = classifyDivergence(
+                        side(arTraces.get(r.request) as BatchRunResult['results'][number], at),
+                        side(r, at),
+                        config.numericTie,
+                      );
                       lossless = { identical: false, at, kind: v.kind, reason: v.reason };
                     }
                   }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot, writeFileAtomic } from '@trbench/assets';
-import { TrbenchError } from '@trbench/core';
+import { NUMERIC_TIE_RELATIVE, TrbenchError } from '@trbench/core';
 import type { SweepConfig } from '../config/load.ts';
 import type { WarmupProtocol } from '../config/schema.ts';
 import type { Environment } from '../env/environment.ts';
@@ -27,8 +27,11 @@ export interface RunManifest {
   schema: 'trbench-run/1';
   name: string;
   createdAt: string;
-  /** `strictNumerics`: the config makes numeric divergences fail the run (absent = false). */
-  config: { file: string; hash: string; normalised: Record<string, unknown>; strictNumerics?: boolean };
+  /**
+   * `strictNumerics`: the config makes numeric divergences fail the run (absent = false). `numericTie`: the
+   * diagnosis's relative near-tie width when the config changed it (absent = 0.01).
+   */
+  config: { file: string; hash: string; normalised: Record<string, unknown>; strictNumerics?: boolean; numericTie?: number };
   warmup: number;
   /** Where the warm-up ran; absent in runs made before it was chosen (they ran it on the recorded drafter: `spec-bench`). */
   warmupProtocol?: WarmupProtocol;
@@ -77,6 +80,7 @@ export function manifestOf(config: SweepConfig, name: string, shard?: ShardSpec)
       hash: config.hash,
       normalised: config.normalised,
       ...(config.strictNumerics ? { strictNumerics: true } : {}),
+      ...(config.numericTie !== NUMERIC_TIE_RELATIVE ? { numericTie: config.numericTie } : {}),
     },
     warmup: config.warmup,
     warmupProtocol: config.warmupProtocol,

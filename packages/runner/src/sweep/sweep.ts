@@ -314,7 +314,13 @@ async function runBlock(
               ? { identical: true }
               : {
                   identical: false,
-                  ...diagnoseDivergence(model, divergence, { turns: reference.turns, evidence: referenceOutcome?.evidence }, outcome),
+                  ...diagnoseDivergence(
+                    model,
+                    divergence,
+                    { turns: reference.turns, evidence: referenceOutcome?.evidence },
+                    outcome,
+                    config.numericTie,
+                  ),
                 };
         }
         const record: RunRecord = {
