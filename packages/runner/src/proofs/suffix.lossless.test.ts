@@ -1,9 +1,6 @@
-import { DecodeLoop, type TargetModel } from '@trbench/core';
-import { proofScale } from '@trbench/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createDrafter } from '../methods/index.ts';
-import { type BackendName, openModel } from '../models/open-model.ts';
-import { type ProofPrompt, prepareProofSuites, sameTokens } from '../testing/proof-suites.ts';
+import { describeRegistryProof, runSuite } from '../testing/proof-suites.ts';
 
 // SuffixDecoding's three presets (the authors' simulator `suffix`, ArcticInference's vLLM plugin
 // `suffix-vllm`, upstream vLLM's `suffix-vllm-upstream`), created through the method registry with their
@@ -12,61 +9,22 @@ import { type ProofPrompt, prepareProofSuites, sameTokens } from '../testing/pro
 // `npm run test:lossless` runs the whole story suite and every Spec-Bench first turn that fits the 512-token
 // context; `npm test` every 6th story and every 60th question.
 const MAX_NEW = 200;
-const STORY_EVERY = proofScale(6, 1);
-const SPEC_BENCH_EVERY = proofScale(60, 1);
 const METHODS = ['suffix', 'suffix-vllm', 'suffix-vllm-upstream'];
-const MAX_DRAFT_NODES = 65; // suffix's 64 + root
 
-for (const backend of ['llama.cpp', 'onnx'] as BackendName[]) {
-  describe(`SuffixDecoding presets are lossless on stories260K (${backend})`, { timeout: proofScale(900_000, 0) }, () => {
-    let model: TargetModel;
-    let sha256 = '';
-    let stories: ProofPrompt[] = [];
-    let specBench: ProofPrompt[] = [];
-    let specBenchSkipped = 0;
-    let specBenchTotal = 0;
-
-    beforeAll(
-      async () => {
-        const opened = await openModel({ model: 'stories260K', backend, threads: 1, maxDraftNodes: MAX_DRAFT_NODES, topK: 1 });
-        model = opened.model;
-        sha256 = opened.resolved.sha256;
-        ({ stories, specBench, specBenchSkipped, specBenchTotal } = await prepareProofSuites(model, {
-          maxNew: MAX_NEW,
-          storyEvery: STORY_EVERY,
-          specBenchEvery: SPEC_BENCH_EVERY,
-        }));
-      },
-      proofScale(600_000, 0),
-    );
-
-    afterAll(() => model?.dispose());
-
-    it('the suites are what we think they are', () => {
-      expect(stories.length).toBe(proofScale(8, 48));
-      expect(specBench.length + specBenchSkipped).toBe(specBenchTotal);
-      expect(specBench.length).toBeGreaterThan(0);
+// suffix's 64 + root
+describeRegistryProof('SuffixDecoding presets are lossless on stories260K', { maxDraftNodes: 65, topK: 1, maxNew: MAX_NEW }, (proof) => {
+  for (const method of METHODS) {
+    it(`${method}: identical to plain decoding on the story suite and Spec-Bench first turns`, async () => {
+      let steps = 0;
+      let tokens = 0;
+      for (const suite of [proof.stories, proof.specBench]) {
+        const r = runSuite(proof.model, await createDrafter(method, {}, proof.context), suite, MAX_NEW);
+        steps += r.steps;
+        tokens += r.tokens;
+        expect(r.diverged).toEqual([]);
+      }
+      // Not vacuous: drafts were accepted.
+      expect(tokens / steps).toBeGreaterThan(1.3);
     });
-
-    for (const method of METHODS) {
-      it(`${method}: identical to plain decoding on the story suite and Spec-Bench first turns`, async () => {
-        const context = { vocabSize: model.info.vocabSize, modelSha256: sha256, modelName: 'stories260K', model };
-        let steps = 0;
-        let tokens = 0;
-        for (const suite of [stories, specBench]) {
-          const loop = new DecodeLoop(model, await createDrafter(method, {}, context));
-          const diverged: string[] = [];
-          for (const p of suite) {
-            const r = loop.generate(p.ids, { maxNewTokens: MAX_NEW });
-            steps += r.steps;
-            tokens += r.tokens.length;
-            if (!sameTokens(r.tokens, p.reference)) diverged.push(p.id);
-          }
-          expect(diverged).toEqual([]);
-        }
-        // Not vacuous: drafts were accepted.
-        expect(tokens / steps).toBeGreaterThan(1.3);
-      });
-    }
-  });
-}
+  }
+});
