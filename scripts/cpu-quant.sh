@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SHAPE=d2048-l8-h32-kv16-f5632-v32000
 TYPES=${TYPES:-f16 q8_0 q4_0 q4_k_m}
-OUT=results/runs/cpu-quant-tn
+OUT=${TN_OUT:-results/runs/cpu-quant-tn}  # a second pass: TN_OUT=results/runs/cpu-quant-tn-2 SKIP_SWEEP=1
 locked() { if [ -n "${TIMING_LOCK:-}" ]; then flock "$TIMING_LOCK" "$@"; else "$@"; fi; }
 for t in $TYPES; do npx trbench generate --model "twin:$SHAPE:$t" --prompt Once --max-new-tokens 1 > /dev/null; done
 for t in $TYPES; do
