@@ -19,20 +19,9 @@ import { LlamaCppModel } from '@trbench/backend-llama-cpp';
 import { Draft, Predictions } from '@trbench/core';
 import { loadDatasetSource } from '../src/datasets/load.ts';
 import { captureEnvironment } from '../src/env/environment.ts';
+import { arg, ints, optionalArg } from './args.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : process.argv[i + 1];
-}
-const ints = (s: string) =>
-  s.split(',').map((x) => {
-    const v = Number(x);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`expected positive integers, got ${s}`);
-    return v;
-  });
-
-const specs = arg('models', '').split(',').filter(Boolean);
-if (specs.length === 0) throw new Error('--models SPEC[,SPEC…] is required');
+const specs = arg('models').split(',').filter(Boolean);
 const sizes = ints(arg('sizes', '1,2,3,4,8,16'));
 const positions = ints(arg('positions', '96'))[0];
 const promptCount = ints(arg('prompts', '8'))[0];
@@ -40,7 +29,7 @@ const threads = ints(arg('threads', '2'))[0];
 const repackArg = arg('repack', 'on');
 if (!['on', 'off', 'both'].includes(repackArg)) throw new Error(`--repack must be on, off or both, got ${repackArg}`);
 const repacks = repackArg === 'both' ? [true, false] : [repackArg === 'on'];
-const out = process.argv.includes('--out') ? arg('out', '') : null;
+const out = optionalArg('out') ?? null;
 const stories = (await loadDatasetSource({ kind: 'stories' })).questions;
 const picked = Array.from(
   { length: Math.min(promptCount, stories.length) },

@@ -8,6 +8,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { costCurveChart } from '../src/report/cost-chart.ts';
+import { arg, optionalArg } from './args.ts';
 
 interface CostCurveFile {
   spec: string;
@@ -16,14 +17,8 @@ interface CostCurveFile {
   results: { backend: string; sizes: number[]; ms: number[]; rawMs?: number[] }[];
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
-}
-
 const out = arg('out');
-const maxN = Number(arg('max-n') ?? Number.POSITIVE_INFINITY);
-if (!out) throw new Error('--out FILE.png is required');
+const maxN = Number(optionalArg('max-n') ?? Number.POSITIVE_INFINITY);
 const inputs = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
 if (inputs.length === 0) throw new Error('give one or more LABEL=cost-curve.json');
 
@@ -44,5 +39,5 @@ const series = inputs.map((input) => {
 });
 const first = series[0].doc;
 const subtitle = `${first.results[0].backend} · ${first.threads} thread(s) · ${first.environment.cpu} · raw medians`;
-writeFileSync(out, costCurveChart(series, arg('title') ?? 'Cost of verifying n tokens in one forward', subtitle));
+writeFileSync(out, costCurveChart(series, optionalArg('title') ?? 'Cost of verifying n tokens in one forward', subtitle));
 console.error(`wrote ${out}`);

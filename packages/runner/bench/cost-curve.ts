@@ -16,17 +16,7 @@ import { captureEnvironment } from '../src/env/environment.ts';
 import { type BackendCurve, measureBackendCurve } from '../src/models/backend-curve.ts';
 import { openModel, parseBackend } from '../src/models/open-model.ts';
 import { costCurveChart } from '../src/report/cost-chart.ts';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : process.argv[i + 1];
-}
-const ints = (s: string) =>
-  s.split(',').map((x) => {
-    const v = Number(x);
-    if (!Number.isInteger(v) || v < 1) throw new Error(`expected positive integers, got ${s}`);
-    return v;
-  });
+import { arg, ints, optionalArg } from './args.ts';
 
 const spec = arg('model', 'stories260K');
 const backends = arg('backends', 'llama.cpp,onnx').split(',').map(parseBackend);
@@ -34,8 +24,8 @@ const threads = ints(arg('threads', '1'))[0];
 const context = ints(arg('context', '64'))[0];
 const sizes = ints(arg('sizes', '1,2,4,8,16,32,64,81'));
 const repeats = ints(arg('repeats', '5'))[0];
-const device = process.argv.includes('--device') ? arg('device', '') : undefined;
-const out = process.argv.includes('--out') ? arg('out', '') : null;
+const device = optionalArg('device');
+const out = optionalArg('out') ?? null;
 const maxNodes = Math.max(...sizes);
 const tree = parseTemplate(maxNodes <= 81 ? '2.2.2' : `greedy:${maxNodes}:8`, 8);
 

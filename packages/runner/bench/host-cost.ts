@@ -23,11 +23,8 @@ import { AutoregressiveDrafter, DecodeLoop, type Drafter, type SamplingOptions, 
 import { parseTemplate, TokenRecyclingDrafter } from '@trbench/token-recycling';
 import { captureEnvironment } from '../src/env/environment.ts';
 import { type BackendName, openModel, parseBackend, parseRank, type RankName } from '../src/models/open-model.ts';
+import { arg } from './args.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : (process.argv[i + 1] ?? '');
-}
 function ints(name: string, fallback: string, min = 1): number[] {
   const text = arg(name, fallback);
   return text.split(',').map((x) => {

@@ -14,11 +14,8 @@ import { type Acceptance, DecodeLoop, type Draft, type Drafter, type Predictions
 import { CostModel, HYBRID_DEFAULTS, HybridDrafter } from '@trbench/hybrid';
 import { createDrafter } from '../src/methods/index.ts';
 import { openModel } from '../src/models/open-model.ts';
+import { arg } from './args.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : process.argv[i + 1];
-}
 const curvesFile = arg('curves', 'results/reports/twin-cpu/cost-curve.json');
 const STORIES = Number(arg('stories', '16'));
 const TOKENS = Number(arg('tokens', '128'));

@@ -9,12 +9,8 @@ import path from 'node:path';
 import { fileSafe } from '../src/report/charts.ts';
 import { speedupVsNodesChart } from '../src/report/nodes-chart.ts';
 import type { Summary } from '../src/report/summary.ts';
+import { arg } from './args.ts';
 
-function arg(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0 || !process.argv[i + 1]) throw new Error(`missing --${name}`);
-  return process.argv[i + 1];
-}
 const summary = JSON.parse(readFileSync(arg('summary'), 'utf8')) as Summary;
 const out = arg('out');
 mkdirSync(out, { recursive: true });
