@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The full losslessness proofs on the real model: every test file that sizes itself with `proofScale`
-// (from @trbench/core/testing) runs with TRBENCH_PROOFS=full, i.e. on its whole suites, with no per-test
+// (from @trbench/core/testing) or through the runner's `describeRegistryProof` runs with TRBENCH_PROOFS=full, i.e. on its whole suites, with no per-test
 // timeout (they take minutes on a loaded 2-core machine, and a timing must never fail a proof). One package
 // at a time. Prints ONE line "N passed, N failed" at the end, like scripts/test.mjs; `.ci/run` adds it to
 // the `npm test` line. Extra arguments go to vitest (e.g. `-t lookahead`).
@@ -12,14 +12,24 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = path.join(root, 'packages');
 
-/** Test files under `dir` (recursively) whose source sizes itself with proofScale. */
+const SIZED = /\bproofScale\b|\bdescribeRegistryProof\(/;
+
+/**
+ * Test files under `dir` (recursively) whose source sizes itself with proofScale (directly or through
+ * describeRegistryProof). A `*.lossless.test.ts` that does neither is an error, not a silent skip: the full
+ * proofs must never lose a file to a refactor.
+ */
 function proofFiles(dir) {
   const out = [];
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
     if (!e.isFile() || !e.name.endsWith('.test.ts')) continue;
     const file = path.join(e.parentPath, e.name);
     if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;
-    if (readFileSync(file, 'utf8').includes('proofScale(')) out.push(file);
+    if (SIZED.test(readFileSync(file, 'utf8'))) out.push(file);
+    else if (e.name.endsWith('.lossless.test.ts')) {
+      console.error(`test:lossless: ${path.relative(root, file)} is a lossless proof but sizes itself neither with proofScale nor describeRegistryProof`);
+      process.exit(2);
+    }
   }
   return out.sort();
 }
