@@ -27,7 +27,9 @@ function proofFiles(dir) {
     if (file.includes(`${path.sep}node_modules${path.sep}`)) continue;
     if (SIZED.test(readFileSync(file, 'utf8'))) out.push(file);
     else if (e.name.endsWith('.lossless.test.ts')) {
-      console.error(`test:lossless: ${path.relative(root, file)} is a lossless proof but sizes itself neither with proofScale nor describeRegistryProof`);
+      console.error(
+        `test:lossless: ${path.relative(root, file)} is a lossless proof but sizes itself neither with proofScale nor describeRegistryProof`,
+      );
       process.exit(2);
     }
   }
