@@ -9,20 +9,12 @@
  *     [--backend llama.cpp] [--threads 2] [--stories 8] [--tokens 128]
  */
 import { loadStorySuite } from '@trbench/assets';
-import {
-  type Acceptance,
-  DecodeLoop,
-  type Draft,
-  type Drafter,
-  type Predictions,
-  type RequestLimits,
-  type SamplingOptions,
-  type TokenHistory,
-} from '@trbench/core';
+import { type Acceptance, DecodeLoop, type Draft, type Predictions, type TokenHistory } from '@trbench/core';
 import type { HybridDrafter } from '@trbench/hybrid';
 import { createDrafter } from '../src/methods/index.ts';
 import { openModel, parseBackend } from '../src/models/open-model.ts';
 import { arg, ints } from './args.ts';
+import { ForwardingDrafter } from './forwarding-drafter.ts';
 
 const spec = arg('model', 'twin:d2048-l8-h32-kv16-f5632-v32000:q4_k_m');
 const backend = parseBackend(arg('backend', 'llama.cpp'));
@@ -32,12 +24,7 @@ const TOKENS = ints(arg('tokens', '128'))[0];
 const BINS = 10;
 
 /** Records each drafted node's path probability (from the hybrid's best-first tree) and whether it was accepted. */
-class CalibrationProbe implements Drafter {
-  readonly name: string;
-  readonly maxDraftNodes: number;
-  readonly topK: number;
-  readonly wantsPromptPredictions: boolean;
-  readonly params = {};
+class CalibrationProbe extends ForwardingDrafter<HybridDrafter> {
   readonly predicted = new Float64Array(BINS);
   readonly accepted = new Float64Array(BINS);
   readonly count = new Float64Array(BINS);
@@ -46,23 +33,16 @@ class CalibrationProbe implements Drafter {
   predictedTokens = 0;
   realisedTokens = 0;
   private probs: number[] = [];
-  constructor(readonly inner: HybridDrafter) {
-    this.name = inner.name;
-    this.maxDraftNodes = inner.maxDraftNodes;
-    this.topK = inner.topK;
-    this.wantsPromptPredictions = inner.wantsPromptPredictions;
-  }
-  beginRequest(h: TokenHistory, p: Predictions | null, sampling?: SamplingOptions | null, limits?: RequestLimits): void {
-    (this.inner as Drafter).beginRequest(h, p, sampling, limits);
-  }
-  propose(h: TokenHistory, d: Draft): void {
-    this.inner.propose(h, d);
+
+  override propose(h: TokenHistory, d: Draft): void {
+    super.propose(h, d);
     // The draft holds the tree's first n − 1 nodes in order; cumulative[i] sums their path probabilities.
     const cumulative = (this.inner as unknown as { tree: { cumulative: Float64Array } }).tree.cumulative;
     this.probs = [];
     for (let i = 1; i < d.count; i++) this.probs.push(cumulative[i] - cumulative[i - 1]);
   }
-  observe(d: Draft, p: Predictions, a: Acceptance, h: TokenHistory): void {
+
+  override observe(d: Draft, p: Predictions, a: Acceptance, h: TokenHistory): void {
     this.steps++;
     if (this.probs.length > 0) {
       this.draftingSteps++;
@@ -76,10 +56,7 @@ class CalibrationProbe implements Drafter {
       });
       this.realisedTokens += a.length - 1;
     }
-    this.inner.observe(d, p, a, h);
-  }
-  endRequest(h: TokenHistory): void {
-    this.inner.endRequest(h);
+    super.observe(d, p, a, h);
   }
 }
 

@@ -10,11 +10,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadStorySuite } from '@trbench/assets';
-import { type Acceptance, DecodeLoop, type Draft, type Drafter, type Predictions, type TokenHistory } from '@trbench/core';
+import { DecodeLoop, type Draft, type Drafter, type TokenHistory } from '@trbench/core';
 import { CostModel, HYBRID_DEFAULTS, HybridDrafter } from '@trbench/hybrid';
 import { createDrafter } from '../src/methods/index.ts';
 import { openModel } from '../src/models/open-model.ts';
 import { arg } from './args.ts';
+import { ForwardingDrafter } from './forwarding-drafter.ts';
 
 const curvesFile = arg('curves', 'results/reports/twin-cpu/cost-curve.json');
 const STORIES = Number(arg('stories', '16'));
@@ -22,31 +23,11 @@ const TOKENS = Number(arg('tokens', '128'));
 const MAX_NODES = 32;
 
 /** Records each step's draft size. */
-class Sizes implements Drafter {
-  readonly name: string;
-  readonly maxDraftNodes: number;
-  readonly topK: number;
-  readonly wantsPromptPredictions: boolean;
-  readonly params = {};
+class Sizes extends ForwardingDrafter {
   readonly sizes: number[] = [];
-  constructor(readonly inner: Drafter) {
-    this.name = inner.name;
-    this.maxDraftNodes = inner.maxDraftNodes;
-    this.topK = inner.topK;
-    this.wantsPromptPredictions = inner.wantsPromptPredictions;
-  }
-  beginRequest(h: TokenHistory, p: Predictions | null): void {
-    this.inner.beginRequest(h, p);
-  }
-  propose(h: TokenHistory, d: Draft): void {
-    this.inner.propose(h, d);
+  override propose(h: TokenHistory, d: Draft): void {
+    super.propose(h, d);
     this.sizes.push(d.count);
-  }
-  observe(d: Draft, p: Predictions, a: Acceptance, h: TokenHistory): void {
-    this.inner.observe(d, p, a, h);
-  }
-  endRequest(h: TokenHistory): void {
-    this.inner.endRequest(h);
   }
 }
 

@@ -1,4 +1,5 @@
-import type { Acceptance, Draft, Drafter, Predictions, TokenHistory } from '@trbench/core';
+import type { Draft, Drafter, Predictions, RequestLimits, SamplingOptions, TokenHistory } from '@trbench/core';
+import { ForwardingDrafter } from './forwarding-drafter.ts';
 
 /** CPU time of this process so far, in ms (user + system). */
 function cpuMs(): number {
@@ -15,12 +16,7 @@ function cpuMs(): number {
  * a wall-clock wait that is preempted overshoots (by a scheduler slice, several times the wait itself),
  * and what one wait overshoots the next one pays back. Prefill is not slowed.
  */
-export class SlowDrafter implements Drafter {
-  readonly name: string;
-  readonly maxDraftNodes: number;
-  readonly topK: number;
-  readonly wantsPromptPredictions: boolean;
-  readonly params: Readonly<Record<string, unknown>>;
+export class SlowDrafter extends ForwardingDrafter {
   private lastStart = -1;
   private lastWait = 0;
   /** CPU ms still to burn (negative: paid ahead). */
@@ -30,14 +26,10 @@ export class SlowDrafter implements Drafter {
   waitCpuMs = 0;
 
   constructor(
-    private readonly inner: Drafter,
+    inner: Drafter,
     private readonly fraction: number,
   ) {
-    this.name = inner.name;
-    this.maxDraftNodes = inner.maxDraftNodes;
-    this.topK = inner.topK;
-    this.wantsPromptPredictions = inner.wantsPromptPredictions;
-    this.params = inner.params;
+    super(inner);
   }
 
   private charge(now: number): void {
@@ -48,12 +40,17 @@ export class SlowDrafter implements Drafter {
     this.lastStart = -1;
   }
 
-  beginRequest(history: TokenHistory, promptPredictions: Predictions | null): void {
+  override beginRequest(
+    history: TokenHistory,
+    promptPredictions: Predictions | null,
+    sampling?: SamplingOptions | null,
+    limits?: RequestLimits,
+  ): void {
     this.lastStart = -1;
-    this.inner.beginRequest(history, promptPredictions);
+    super.beginRequest(history, promptPredictions, sampling, limits);
   }
 
-  propose(history: TokenHistory, draft: Draft): void {
+  override propose(history: TokenHistory, draft: Draft): void {
     const now = cpuMs();
     this.charge(now);
     let t = now;
@@ -62,15 +59,11 @@ export class SlowDrafter implements Drafter {
     this.waitCpuMs += t - now;
     this.lastWait = t - now;
     this.lastStart = now;
-    this.inner.propose(history, draft);
+    super.propose(history, draft);
   }
 
-  observe(draft: Draft, predictions: Predictions, acceptance: Acceptance, history: TokenHistory): void {
-    this.inner.observe(draft, predictions, acceptance, history);
-  }
-
-  endRequest(history: TokenHistory): void {
+  override endRequest(history: TokenHistory): void {
     this.charge(cpuMs());
-    this.inner.endRequest(history);
+    super.endRequest(history);
   }
 }
