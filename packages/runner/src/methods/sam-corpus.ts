@@ -3,8 +3,26 @@ import { Datastore, readCorpus } from '@trbench/baselines';
 import { TrbenchError } from '@trbench/core';
 import { StaticCorpus } from '@trbench/sam';
 import { openModel } from '../models/open-model.ts';
-import type { MethodContext } from './registry.ts';
+import type { MethodContext, MethodFlag } from './registry.ts';
 import { autoDatastore } from './rest.ts';
+
+/**
+ * The flags `sam` and `sam-tr` share (the CLI lists a flag once; each method that owns it maps it to its own
+ * parameter).
+ */
+export const SAM_SHARED_FLAGS: MethodFlag[] = [
+  {
+    flags: '--sam-len-bias <n>',
+    description: 'sam, sam-tr: static match lengths are reduced by this (sam-tr 5, sam 0)',
+    param: 'lenBias',
+  },
+  {
+    flags: '--sam-corpus <spec>',
+    description: "sam, sam-tr: static corpus: auto (REST's self-sampled corpus), none, a .rest datastore or a JSONL corpus",
+    param: 'corpus',
+    parse: (raw) => raw,
+  },
+];
 
 /**
  * The separator SAM-Decoding puts after each corpus document: the model's end-of-sequence token, i.e. its

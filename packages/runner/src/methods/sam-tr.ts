@@ -2,7 +2,7 @@ import { SAM_TR_DEFAULTS, SAM_TR_TREE, SamTrDrafter } from '@trbench/sam';
 import { parseTemplate, TreeTemplate } from '@trbench/token-recycling';
 import { z } from 'zod';
 import { registerMethod } from './registry.ts';
-import { loadStaticCorpus } from './sam-corpus.ts';
+import { loadStaticCorpus, SAM_SHARED_FLAGS } from './sam-corpus.ts';
 
 const d = SAM_TR_DEFAULTS;
 
@@ -32,17 +32,7 @@ registerMethod({
       description: 'sam-tr: draft a chain when the match is at least this long (default 5)',
       param: 'lenThreshold',
     },
-    {
-      flags: '--sam-len-bias <n>',
-      description: 'sam, sam-tr: static match lengths are reduced by this (sam-tr 5, sam 0)',
-      param: 'lenBias',
-    },
-    {
-      flags: '--sam-corpus <spec>',
-      description: "sam, sam-tr: static corpus: auto (REST's self-sampled corpus), none, a .rest datastore or a JSONL corpus",
-      param: 'corpus',
-      parse: (raw) => raw,
-    },
+    ...SAM_SHARED_FLAGS,
     {
       flags: '--sam-tr-template <spec>',
       description:

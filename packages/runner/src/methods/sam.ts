@@ -1,7 +1,7 @@
 import { SAM_ONLY_DEFAULTS, SamOnlyDrafter } from '@trbench/sam';
 import { z } from 'zod';
 import { registerMethod } from './registry.ts';
-import { loadStaticCorpus } from './sam-corpus.ts';
+import { loadStaticCorpus, SAM_SHARED_FLAGS } from './sam-corpus.ts';
 
 const d = SAM_ONLY_DEFAULTS;
 const params = z
@@ -22,18 +22,7 @@ registerMethod({
     { flags: '--sam-max-predicts <n>', description: 'sam: most draft nodes including the root (default 60)', param: 'maxPredicts' },
     { flags: '--sam-alpha <x>', description: 'sam: draft 1 + alpha × match length nodes (default 4)', param: 'alpha' },
     { flags: '--sam-k <n>', description: 'sam: static tree: transitions per node and nodes per depth (default 8)', param: 'K' },
-    // Shared with sam-tr (the CLI lists a flag once; each method that owns it maps it to its own parameter).
-    {
-      flags: '--sam-len-bias <n>',
-      description: 'sam, sam-tr: static match lengths are reduced by this (sam-tr 5, sam 0)',
-      param: 'lenBias',
-    },
-    {
-      flags: '--sam-corpus <spec>',
-      description: "sam, sam-tr: static corpus: auto (REST's self-sampled corpus), none, a .rest datastore or a JSONL corpus",
-      param: 'corpus',
-      parse: (raw) => raw,
-    },
+    ...SAM_SHARED_FLAGS,
   ],
   requirements: (p) => ({ maxDraftNodes: p.maxPredicts, topK: 1 }),
   create: async (p, ctx) => {
