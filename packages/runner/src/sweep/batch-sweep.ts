@@ -18,8 +18,8 @@ import { openBatchModel } from '../models/open-batch-model.ts';
 import { promptTemplate } from '../models/templates.ts';
 import { variantOrder } from './plan.ts';
 
-/** One question of a batched unit: the request's own measurements and its check against plain decoding. */
-export interface BatchQuestionRecord {
+/** What names a batched unit: model × dataset × batch size × budget policy × repeat × variant. */
+export interface BatchUnitKey {
   model: string;
   dataset: string;
   batch: number;
@@ -27,6 +27,10 @@ export interface BatchQuestionRecord {
   repeat: number;
   variant: string;
   method: string;
+}
+
+/** One question of a batched unit: the request's own measurements and its check against plain decoding. */
+export interface BatchQuestionRecord extends BatchUnitKey {
   questionId: string;
   index: number;
   slot: number;
@@ -42,14 +46,7 @@ export interface BatchQuestionRecord {
 }
 
 /** One batched run of a variant over the whole dataset (a unit): what the run measured as a whole. */
-export interface BatchUnitRecord {
-  model: string;
-  dataset: string;
-  batch: number;
-  budget: 'per-request' | 'shared';
-  repeat: number;
-  variant: string;
-  method: string;
+export interface BatchUnitRecord extends BatchUnitKey {
   params: Record<string, unknown>;
   questions: number;
   newTokens: number;
