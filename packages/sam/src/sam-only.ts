@@ -1,7 +1,8 @@
 import type { Acceptance, Draft, Drafter, RequestLimits, TokenHistory } from '@trbench/core';
 import { TrbenchError } from '@trbench/core';
-import { SuffixAutomaton } from './automaton.ts';
+import type { SuffixAutomaton } from './automaton.ts';
 import { BestFirstHeap } from './best-first.ts';
+import { SamMatches } from './matches.ts';
 import { SourceCounters } from './sources.ts';
 import type { StaticCorpus } from './static-corpus.ts';
 
@@ -46,7 +47,8 @@ export class SamOnlyDrafter implements Drafter {
   lastDraftSource = 'none';
   readonly request = new SourceCounters();
   readonly total = new SourceCounters();
-  private readonly dynamic = new SuffixAutomaton(1024);
+  private readonly matches: SamMatches;
+  private readonly dynamic: SuffixAutomaton;
   private readonly corpus: StaticCorpus;
   private readonly maxPredicts: number;
   private readonly alpha: number;
@@ -54,8 +56,6 @@ export class SamOnlyDrafter implements Drafter {
   private readonly lenBias: number;
   private readonly heap: BestFirstHeap;
   private readonly perDepth: Int32Array;
-  private staticState = 0;
-  private staticLength = 0;
   private source = NONE;
   private lengthBefore = 0;
   private counts: Int32Array | null = null;
@@ -72,6 +72,8 @@ export class SamOnlyDrafter implements Drafter {
       throw new TrbenchError(`maxPredicts must be an integer >= 1, got ${this.maxPredicts}`);
     if (!Number.isInteger(this.K) || this.K < 1) throw new TrbenchError(`K must be an integer >= 1, got ${this.K}`);
     this.corpus = options.corpus;
+    this.matches = new SamMatches(options.corpus);
+    this.dynamic = this.matches.dynamic;
     this.maxDraftNodes = this.maxPredicts;
     this.heap = new BestFirstHeap(1 + this.maxPredicts * this.K);
     this.perDepth = new Int32Array(this.maxPredicts + 1);
@@ -86,12 +88,7 @@ export class SamOnlyDrafter implements Drafter {
   }
 
   beginRequest(history: TokenHistory, _p: unknown, _s?: unknown, limits?: RequestLimits): void {
-    const dyn = this.dynamic;
-    dyn.clear();
-    dyn.reserve(history.length + (limits?.maxNewTokens ?? 256) + this.maxDraftNodes + 1);
-    this.staticState = 0;
-    this.staticLength = 0;
-    for (let i = 0; i < history.length - 1; i++) this.commit(history.at(i));
+    this.matches.begin(history, (limits?.maxNewTokens ?? 256) + this.maxDraftNodes + 1);
     this.request.clear();
     this.lastDraftSource = 'none';
   }
@@ -99,10 +96,9 @@ export class SamOnlyDrafter implements Drafter {
   propose(history: TokenHistory, draft: Draft): void {
     this.lengthBefore = history.length;
     const root = draft.tokens[0];
+    this.matches.lookup(root);
     const dyn = this.dynamic;
-    dyn.lookup(root);
     const st = this.corpus.sam;
-    st.transfer(this.staticState, this.staticLength, root);
     const staticLength = st.outLength - this.lenBias;
     if (dyn.outLength >= staticLength) {
       const n = Math.min(this.maxPredicts, 1 + Math.trunc(dyn.outLength * this.alpha));
@@ -122,18 +118,10 @@ export class SamOnlyDrafter implements Drafter {
     const committed = history.length - this.lengthBefore;
     this.request.add(this.source, committed);
     this.total.add(this.source, committed);
-    for (let j = 0; j < acceptance.length; j++) this.commit(draft.tokens[acceptance.path[j]]);
+    for (let j = 0; j < acceptance.length; j++) this.matches.commit(draft.tokens[acceptance.path[j]]);
   }
 
   endRequest(): void {}
-
-  private commit(token: number): void {
-    this.dynamic.commit(token);
-    const st = this.corpus.sam;
-    st.transfer(this.staticState, this.staticLength, token);
-    this.staticState = st.outState;
-    this.staticLength = st.outLength;
-  }
 
   /** The authors' `StaticSAM.gen_draft` (SAM-only): best-first, K per depth, n nodes at most. */
   private staticTree(draft: Draft, state: number, n: number): void {

@@ -1,7 +1,8 @@
 import type { Acceptance, Draft, Drafter, Predictions, RequestLimits, TokenHistory } from '@trbench/core';
 import { TrbenchError } from '@trbench/core';
 import { AdjacencyMatrix, type RankPath, TreeTemplate } from '@trbench/token-recycling';
-import { SuffixAutomaton } from './automaton.ts';
+import type { SuffixAutomaton } from './automaton.ts';
+import { SamMatches } from './matches.ts';
 import { SourceCounters } from './sources.ts';
 import type { StaticCorpus } from './static-corpus.ts';
 
@@ -119,10 +120,9 @@ export class SamTrDrafter implements Drafter {
   readonly matrix: AdjacencyMatrix;
   readonly template: TreeTemplate;
   private readonly hasRow: Uint8Array;
-  private readonly dynamic = new SuffixAutomaton(1024);
+  private readonly matches: SamMatches;
+  private readonly dynamic: SuffixAutomaton;
   private readonly corpus: StaticCorpus;
-  private staticState = 0;
-  private staticLength = 0;
   private readonly nPredicts: number;
   private readonly lenThreshold: number;
   private readonly lenBias: number;
@@ -136,6 +136,8 @@ export class SamTrDrafter implements Drafter {
     this.lenThreshold = options.lenThreshold ?? SAM_TR_DEFAULTS.lenThreshold;
     this.lenBias = options.lenBias ?? SAM_TR_DEFAULTS.lenBias;
     this.corpus = options.corpus;
+    this.matches = new SamMatches(options.corpus);
+    this.dynamic = this.matches.dynamic;
     this.template = options.template ?? new TreeTemplate('sam-tr-61', SAM_TR_TREE);
     this.topK = SAM_TR_DEFAULTS.k;
     this.template.assertFits(this.topK);
@@ -156,13 +158,8 @@ export class SamTrDrafter implements Drafter {
 
   beginRequest(history: TokenHistory, promptPredictions: Predictions | null, _sampling?: unknown, limits?: RequestLimits): void {
     if (!promptPredictions) throw new TrbenchError('sam-tr seeds its table from the prompt predictions of prefill');
-    const dyn = this.dynamic;
-    dyn.clear();
-    dyn.reserve(history.length + (limits?.maxNewTokens ?? 256) + this.maxDraftNodes + 1);
-    this.staticState = 0;
-    this.staticLength = 0;
     // Everything but the last prompt token, which is the first root (pending, as the authors' bonus token).
-    for (let i = 0; i < history.length - 1; i++) this.commit(history.at(i));
+    this.matches.begin(history, (limits?.maxNewTokens ?? 256) + this.maxDraftNodes + 1);
     const ids = promptPredictions.topIds;
     const stride = promptPredictions.k;
     for (let i = 0; i < promptPredictions.count; i++) this.setRow(history.at(i), ids, i * stride);
@@ -173,12 +170,11 @@ export class SamTrDrafter implements Drafter {
   propose(history: TokenHistory, draft: Draft): void {
     this.lengthBefore = history.length;
     const root = draft.tokens[0];
+    this.matches.lookup(root);
     const dyn = this.dynamic;
-    dyn.lookup(root);
     const dynState = dyn.outState;
     const dynLength = dyn.outLength;
     const st = this.corpus.sam;
-    st.transfer(this.staticState, this.staticLength, root);
     const staticState = st.outState;
     const staticLength = st.outLength - this.lenBias;
     if (Math.max(dynLength, staticLength) >= this.lenThreshold) {
@@ -201,22 +197,13 @@ export class SamTrDrafter implements Drafter {
     this.request.add(this.source, committed);
     this.total.add(this.source, committed);
     const tokens = draft.tokens;
-    for (let j = 0; j < acceptance.length; j++) this.commit(tokens[acceptance.path[j]]);
+    for (let j = 0; j < acceptance.length; j++) this.matches.commit(tokens[acceptance.path[j]]);
     const ids = predictions.topIds;
     const stride = predictions.k;
     for (let i = 0; i < draft.count; i++) this.setRow(tokens[i], ids, i * stride);
   }
 
   endRequest(): void {}
-
-  /** Commits a token to both automata (dynamic: match then extend; static: match only). */
-  private commit(token: number): void {
-    this.dynamic.commit(token);
-    const st = this.corpus.sam;
-    st.transfer(this.staticState, this.staticLength, token);
-    this.staticState = st.outState;
-    this.staticLength = st.outLength;
-  }
 
   private setRow(token: number, ids: Int32Array, offset: number): void {
     this.matrix.setRow(token, ids, offset);
